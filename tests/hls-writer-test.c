@@ -504,6 +504,27 @@ test_reopen_finished (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (vod, "segment-000000.ts\n#EXT-X-DISCONTINUITY\n"));
 }
 
+static void
+test_segment_after_finish (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VezaHlsWriter) writer = veza_hls_writer_new (f->dir, 2, 6, &error);
+  g_autofree char *vod = NULL;
+  g_autofree char *live = NULL;
+
+  g_assert_no_error (error);
+  g_free (add (writer, 0, 2.0));
+  veza_hls_writer_finish (writer);
+  /* the last segment of a pipeline that was still draining */
+  g_free (add (writer, 2, 1.0));
+  g_assert_true (veza_hls_writer_is_finished (writer));
+  vod = read_in (f->dir, "vod.m3u8");
+  g_assert_true (g_str_has_suffix (vod, "#EXTINF:1.000,\nsegment-000001.ts\n#EXT-X-ENDLIST\n"));
+  g_assert_nonnull (strstr (vod, "#EXT-X-PLAYLIST-TYPE:VOD\n"));
+  live = read_in (f->dir, "live.m3u8");
+  g_assert_true (g_str_has_suffix (live, "segment-000001.ts\n#EXT-X-ENDLIST\n"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -522,6 +543,7 @@ main (int argc, char *argv[])
   ADD ("/veza/hls/resume-rejects-foreign-playlist", test_resume_rejects_foreign_playlist);
   ADD ("/veza/hls/finish-dir", test_finish_dir);
   ADD ("/veza/hls/reopen-finished", test_reopen_finished);
+  ADD ("/veza/hls/segment-after-finish", test_segment_after_finish);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
  */
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -586,6 +587,23 @@ test_stop_without_data (Fixture *f, gconstpointer data)
 
 /* ---- pull mode -------------------------------------------------------- */
 
+/* Children die with the test, even when an assertion aborts it. */
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+spawn (const char *const *argv, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  return g_subprocess_launcher_spawnv (launcher, argv, error);
+}
+
 static guint16
 free_port (void)
 {
@@ -646,7 +664,6 @@ test_pull (Fixture *f, gconstpointer data)
   g_autofree char *conf_path = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *clip = g_build_filename (clips_dir, "av.flv", NULL);
-  g_autofree char *url = NULL;
   g_autofree char *rtmp_url = NULL;
   g_autoptr (GSubprocess) nginx = NULL;
   g_autoptr (GSubprocess) ffmpeg = NULL;
@@ -681,7 +698,7 @@ test_pull (Fixture *f, gconstpointer data)
   {
     g_autofree char *error_log = g_build_filename (nginx_dir, "error.log", NULL);
     const char *argv[] = { "nginx", "-p", nginx_dir, "-e", error_log, "-c", conf_path, NULL };
-    nginx = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    nginx = spawn (argv, &error);
     g_assert_no_error (error);
   }
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
@@ -701,7 +718,7 @@ test_pull (Fixture *f, gconstpointer data)
   {
     const char *argv[] = { "ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-c", "copy",
                            "-f", "flv", rtmp_url, NULL };
-    ffmpeg = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    ffmpeg = spawn (argv, &error);
     g_assert_no_error (error);
   }
   /* let the publish begin, then play it */

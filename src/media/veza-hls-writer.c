@@ -54,6 +54,7 @@ struct _VezaHlsWriter
   guint next_index;             /* number of the next segment file */
   gboolean discontinuity_pending;
   gboolean finished;
+  gboolean reopenable;          /* closed on disk when loaded */
 };
 
 G_DEFINE_FINAL_TYPE (VezaHlsWriter, veza_hls_writer, G_TYPE_OBJECT)
@@ -311,7 +312,7 @@ load_vod_playlist (VezaHlsWriter *self, GError **error)
             self->target_duration_s = MAX (self->target_duration_s, (guint) t);
         }
       else if (strcmp (line, "#EXT-X-ENDLIST") == 0)
-        self->finished = TRUE;
+        self->finished = self->reopenable = TRUE;
       else if (*line != '#')
         {
           gint64 number = parse_segment_number (line);
@@ -403,8 +404,10 @@ writer_open (const char *dir, guint target_duration_s, guint live_window, GError
  *
  * When @dir already holds a vod.m3u8 written by a writer, its segments are
  * loaded, numbering continues after them and the next segment added is
- * marked as a discontinuity.  A loaded playlist that was already finished is
- * reopened by the next veza_hls_writer_add_segment().
+ * marked as a discontinuity.  A loaded playlist that was already closed (the
+ * broadcast continues after a restart) is reopened by the next
+ * veza_hls_writer_add_segment(), unless veza_hls_writer_finish() is called
+ * first.
  *
  * Returns: (transfer full): a new writer, or %NULL with @error set
  */
@@ -452,7 +455,10 @@ veza_hls_writer_next_segment_path (VezaHlsWriter *self)
  * @duration_s: its duration in seconds
  * @program_date_time: (nullable): wall clock of its first sample
  *
- * Appends a complete segment and rewrites both playlists.
+ * Appends a complete segment and rewrites both playlists.  A segment that
+ * arrives after veza_hls_writer_finish() is still listed (nothing recorded
+ * is lost) and the playlists stay closed; call finish() after the pipeline
+ * emitted "stopped".
  */
 void
 veza_hls_writer_add_segment (VezaHlsWriter *self,
@@ -478,7 +484,8 @@ veza_hls_writer_add_segment (VezaHlsWriter *self,
     self->next_index = MAX (self->next_index, (guint) number + 1);
 
   self->discontinuity_pending = FALSE;
-  self->finished = FALSE;
+  if (self->reopenable)
+    self->finished = self->reopenable = FALSE;
 
   write_playlists (self);
 }
@@ -510,6 +517,7 @@ veza_hls_writer_finish (VezaHlsWriter *self)
 {
   g_return_if_fail (VEZA_IS_HLS_WRITER (self));
 
+  self->reopenable = FALSE;
   if (self->finished)
     return;
   self->finished = TRUE;

@@ -383,7 +383,6 @@ wall_clock_at (VezaMediaPipeline *self, GstClockTime running_time)
 static void
 publish_closed_fragment (VezaMediaPipeline *self, gboolean last)
 {
-  g_autoptr (GError) error = NULL;
   Fragment *fragment = g_steal_pointer (&self->closed_fragment);
   g_autofree char *path = NULL;
   g_autofree char *filename = NULL;
@@ -475,7 +474,8 @@ static void
 do_finish (VezaMediaPipeline *self, GError *error)
 {
   g_autoptr (GError) owned_error = error;
-  g_autoptr (VezaMediaPipeline) keep = g_object_ref (self);
+  /* a handler may drop the last reference */
+  G_GNUC_UNUSED g_autoptr (VezaMediaPipeline) keep = g_object_ref (self);
 
   if (self->state == STATE_STOPPED)
     return;
