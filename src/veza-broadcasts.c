@@ -51,6 +51,7 @@ typedef struct _Broadcast Broadcast;
 struct _VezaBroadcasts {
   VezaServer     *server;
   VezaRtmpServer *rtmp;
+  GCancellable   *cancellable;   /* cancelled when the object goes: late answers are dropped */
   GHashTable     *by_stream;     /* stream id → Broadcast */
   GHashTable     *presence;      /* stream id → (viewer id → gint64 last seen) */
   GHashTable     *edge_keys;     /* sha256 (edge key) → stream id */
@@ -89,6 +90,14 @@ static VezaDb *
 db_of (VezaBroadcasts *self)
 {
   return veza_server_get_db (self->server);
+}
+
+/* TRUE when the object that started a query is gone: the callback must not
+ * touch it. */
+static gboolean
+dropped (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
 static char *
@@ -182,7 +191,9 @@ on_row_for_signal (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(VezaDbResult) r = veza_db_query_finish (VEZA_DB (source), res, &error);
 
-  if (r != NULL && veza_db_result_n_rows (r) == 1)
+  if (dropped (error))
+    ;
+  else if (r != NULL && veza_db_result_n_rows (r) == 1)
     {
       g_autoptr(JsonNode) node = veza_stream_to_json (op->self->server, r, 0, FALSE);
       veza_server_emit_stream_event (op->self->server, op->signal_name, op->stream_id,
@@ -211,7 +222,7 @@ emit_with_row (VezaBroadcasts *self,
   veza_db_query_async (db_of (self),
                        "SELECT " VEZA_STREAM_COLUMNS
                        " FROM live_streams s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
-                       1, params, NULL, on_row_for_signal, op);
+                       1, params, self->cancellable, on_row_for_signal, op);
 }
 
 /* ---- beginning a broadcast in the database ----------------------------- */
@@ -256,7 +267,7 @@ begin_row_async (VezaBroadcasts      *self,
                        "  FROM old JOIN retire ON retire.id = old.id, next_id n"
                        "  RETURNING id)"
                        " SELECT id FROM fresh UNION ALL SELECT id FROM successor",
-                       2, params, NULL, callback, user_data);
+                       2, params, self->cancellable, callback, user_data);
 }
 
 /* ---- ending ------------------------------------------------------------- */
@@ -285,10 +296,13 @@ on_row_ended (GObject      *source,
               gpointer      user_data)
 {
   Broadcast *b = user_data;
-  VezaBroadcasts *self = b->owner;
+  VezaBroadcasts *self;
   g_autoptr(GError) error = NULL;
   g_autoptr(VezaDbResult) r = veza_db_query_finish (VEZA_DB (source), res, &error);
 
+  if (dropped (error))
+    return;   /* @b went with its VezaBroadcasts */
+  self = b->owner;
   if (r == NULL)
     /* The playlists are closed on disk; start-up recovery marks the row
      * ended if the database stays away until then. */
@@ -342,7 +356,7 @@ complete_end (Broadcast *b)
                        "  stream_url = CASE WHEN $2::boolean THEN '/hls/' || id || '/vod.m3u8' END,"
                        "  updated_at = now ()"
                        " WHERE id = $1 RETURNING id",
-                       2, params, NULL, on_row_ended, b);
+                       2, params, b->owner->cancellable, on_row_ended, b);
 }
 
 static void
@@ -635,6 +649,11 @@ on_row_begun (GObject      *source,
   const char *stream_id;
   Broadcast *b;
 
+  if (dropped (error))
+    {
+      pending_free (p);
+      return;
+    }
   if (r == NULL || veza_db_result_n_rows (r) != 1)
     {
       if (r == NULL)
@@ -786,7 +805,9 @@ on_pull_row_begun (GObject      *source,
   g_autoptr(VezaDbResult) r = veza_db_query_finish (VEZA_DB (source), res, &error);
   Broadcast *b;
 
-  if (r == NULL)
+  if (dropped (error) && ps->task == NULL)
+    ;
+  else if (r == NULL)
     {
       if (ps->task != NULL)
         g_task_return_error (ps->task, g_steal_pointer (&error));
@@ -1261,6 +1282,8 @@ on_stale_rows (GObject      *source,
   g_autoptr(GString) without = g_string_new ("{");
   const char *params[2];
 
+  if (dropped (error))
+    return;
   if (r == NULL)
     {
       g_warning ("could not look for broadcasts left live: %s", error->message);
@@ -1302,6 +1325,7 @@ veza_broadcasts_new (VezaServer *server)
   VezaBroadcasts *self = g_new0 (VezaBroadcasts, 1);
 
   self->server = server;
+  self->cancellable = g_cancellable_new ();
   self->by_stream = g_hash_table_new (g_str_hash, g_str_equal);
   self->presence = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) g_hash_table_unref);
@@ -1332,7 +1356,7 @@ veza_broadcasts_start (VezaBroadcasts  *self,
 
   /* Broadcasts a crash left live: close their playlists and rows. */
   veza_db_query_async (db_of (self), "SELECT id FROM live_streams WHERE is_live",
-                       0, NULL, NULL, on_stale_rows, self);
+                       0, NULL, self->cancellable, on_stale_rows, self);
 
   self->tick_id = g_timeout_add_seconds (PRESENCE_TICK_S, on_tick, self);
   return TRUE;
@@ -1398,6 +1422,8 @@ veza_broadcasts_free (VezaBroadcasts *self)
 
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->rtmp != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->rtmp, self);

@@ -32,6 +32,8 @@ guint16         veza_server_get_rtmp_port  (VezaServer *self);
 /* <data-dir>/media */
 const char     *veza_server_get_media_dir  (VezaServer *self);
 gpointer        veza_server_get_plugin_loader (VezaServer *self);
+/* The libpq connection string in use (embedded or configured) */
+const char     *veza_server_get_conninfo   (VezaServer *self);
 
 /* Runs the publish-authorize hook; the auth object answers the ingest. */
 void            veza_server_authorize_publish (VezaServer      *self,

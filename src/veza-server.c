@@ -32,6 +32,7 @@ struct _VezaServer {
   char             *public_url;
   char             *rtmp_public_url;
   char             *media_dir;
+  char             *conninfo;
   guint16           http_port;
   guint16           rtmp_port;
   gboolean          started;
@@ -72,6 +73,7 @@ veza_server_finalize (GObject *object)
   g_free (self->public_url);
   g_free (self->rtmp_public_url);
   g_free (self->media_dir);
+  g_free (self->conninfo);
 
   G_OBJECT_CLASS (veza_server_parent_class)->finalize (object);
 }
@@ -377,6 +379,7 @@ veza_server_start (VezaServer  *self,
                          applied), applied);
 
   self->db = veza_db_new (conninfo, config->db_pool_size);
+  self->conninfo = g_strdup (conninfo);
 
   /* HTTP */
   if (!veza_http_server_listen (self->http, config->http_address, config->http_port,
@@ -476,4 +479,10 @@ gpointer
 veza_server_get_plugin_loader (VezaServer *self)
 {
   return self->plugins;
+}
+
+const char *
+veza_server_get_conninfo (VezaServer *self)
+{
+  return self->conninfo;
 }

@@ -341,6 +341,95 @@ test_no_handler (void)
   veza_rtmp_server_stop (server);
 }
 
+/* The answer may come later; no answer at all is a refusal after the
+ * handshake timeout; stopping the server ends a live publish. */
+typedef struct {
+  VezaRtmpSession *pending;
+  guint n_publish;
+  guint n_media;
+  gboolean closed;
+} Deferred;
+
+static void
+deferred_on_media (VezaRtmpSession *session, guint type, guint32 ts, GBytes *payload,
+                   gpointer data)
+{
+  ((Deferred *) data)->n_media++;
+}
+
+static void
+deferred_on_closed (VezaRtmpSession *session, const GError *error, gpointer data)
+{
+  Deferred *d = data;
+  g_assert_no_error (error);
+  d->closed = TRUE;
+}
+
+static void
+deferred_on_publish (VezaRtmpServer *server, VezaRtmpSession *session, const char *app,
+                     const char *stream_name, gpointer data)
+{
+  Deferred *d = data;
+  d->n_publish++;
+  if (g_str_equal (stream_name, "goodkey"))
+    {
+      g_signal_connect (session, "media", G_CALLBACK (deferred_on_media), d);
+      g_signal_connect (session, "closed", G_CALLBACK (deferred_on_closed), d);
+      g_set_object (&d->pending, session);
+    }
+  /* Any other key: never answered. */
+}
+
+static gboolean
+has_pending (gpointer data)
+{
+  return ((Deferred *) data)->pending != NULL;
+}
+
+static gboolean
+has_media (gpointer data)
+{
+  return ((Deferred *) data)->n_media > 30;
+}
+
+static void
+test_deferred_answer (void)
+{
+  VezaRtmpLimits limits;
+  veza_rtmp_limits_init_default (&limits);
+  limits.handshake_timeout_s = 2;
+  g_autoptr (VezaRtmpServer) server = veza_rtmp_server_new (&limits);
+  g_autoptr (GError) error = NULL;
+  Deferred d = { 0 };
+  guint16 port = 0;
+
+  g_signal_connect (server, "publish", G_CALLBACK (deferred_on_publish), &d);
+  g_assert_true (veza_rtmp_server_listen (server, "127.0.0.1", 0, &port, &error));
+
+  /* Unanswered: refused by the session itself. */
+  Child *c = spawn_ffmpeg (port, "silentkey");
+  g_assert_cmpint (child_finish (c, 30), !=, 0);
+  g_assert_cmpuint (d.n_publish, ==, 1);
+  g_assert_true (wait_until (no_sessions, server, 5));
+
+  /* Answered half a second later. */
+  c = spawn_ffmpeg (port, "goodkey");
+  g_assert_true (wait_until (has_pending, &d, 10));
+  g_usleep (G_USEC_PER_SEC / 2);
+  veza_rtmp_session_accept_publish (d.pending);
+  g_assert_true (wait_until (has_media, &d, 10));
+
+  /* Stopping the server closes the live session (cleanly, from our side). */
+  veza_rtmp_server_stop (server);
+  g_assert_true (d.closed);
+  g_assert_cmpuint (veza_rtmp_server_get_n_sessions (server), ==, 0);
+  g_assert_cmpint (child_finish (c, 30), !=, 0);
+  /* Answers to a closed session are ignored. */
+  veza_rtmp_session_accept_publish (d.pending);
+  veza_rtmp_session_reject_publish (d.pending, "NetStream.Publish.BadName", "late");
+  g_clear_object (&d.pending);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Malformed input                                                        */
 /* ---------------------------------------------------------------------- */
@@ -613,6 +702,7 @@ main (int argc, char **argv)
   g_test_add ("/veza/rtmp/server/bad-key", Fixture, NULL, fixture_setup, test_bad_key,
               fixture_teardown);
   g_test_add_func ("/veza/rtmp/server/no-handler", test_no_handler);
+  g_test_add_func ("/veza/rtmp/server/deferred-answer", test_deferred_answer);
   g_test_add ("/veza/rtmp/server/malformed", Fixture, NULL, fixture_setup, test_malformed,
               fixture_teardown);
   g_test_add ("/veza/rtmp/server/limits", Fixture, &tight_limits, fixture_setup, test_limits,

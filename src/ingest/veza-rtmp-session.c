@@ -21,6 +21,8 @@
 #define PEER_BANDWIDTH     2500000
 #define CLOSE_FLUSH_S      5
 #define TICK_MS            250
+/* Replies waiting for a peer that does not read are capped. */
+#define MAX_OUT_QUEUE      (1 << 20)
 
 /* Chunk stream ids of what we send. */
 #define CSID_CONTROL       2
@@ -54,6 +56,7 @@ struct _VezaRtmpSession {
 
   char *remote_address;
   char *app;
+  char *log_app;         /* app up to any '/', for logs (a key may follow it) */
   char *stream_name;
 
   VezaRtmpHandshake *handshake;
@@ -214,6 +217,13 @@ send_message (VezaRtmpSession *self, guint32 csid, guint8 type, guint32 stream_i
 {
   if (self->phase == PHASE_CLOSED)
     return;
+  if (self->outq->len > MAX_OUT_QUEUE)
+    {
+      g_autoptr (GError) error = g_error_new (VEZA_RTMP_ERROR, VEZA_RTMP_ERROR_LIMIT,
+                                              "peer does not read its replies");
+      fail (self, error);
+      return;
+    }
   veza_rtmp_chunk_writer_write (self->writer, self->outq, csid, type, 0, stream_id, payload, len);
   flush (self);
 }
@@ -306,7 +316,8 @@ veza_rtmp_session_accept_publish (VezaRtmpSession *self)
       return;
     }
   self->phase = PHASE_PUBLISHING;
-  g_message ("RTMP publish accepted from %s (app \"%s\")", self->remote_address, self->app);
+  g_message ("RTMP publish accepted from %s (app \"%s\")", self->remote_address,
+             self->log_app);
   send_user_control (self, 0 /* StreamBegin */, self->publish_stream_id);
   send_on_status (self, self->publish_stream_id, "status", "NetStream.Publish.Start",
                   "Publishing.");
@@ -333,7 +344,7 @@ veza_rtmp_session_reject_publish (VezaRtmpSession *self, const char *code,
       return;
     }
   g_message ("RTMP publish rejected from %s (app \"%s\"): %s", self->remote_address,
-             self->app, code ? code : "NetStream.Publish.Denied");
+             self->log_app, code ? code : "NetStream.Publish.Denied");
   send_on_status (self, self->publish_stream_id, "error",
                   code ? code : "NetStream.Publish.Denied",
                   description ? description : "Publishing refused.");
@@ -384,11 +395,12 @@ handle_connect (VezaRtmpSession *self, double txid, GPtrArray *args, GError **er
   /* "live/" and "live" are the same application. */
   for (gsize n = strlen (self->app); n > 0 && self->app[n - 1] == '/'; n--)
     self->app[n - 1] = '\0';
+  self->log_app = g_strndup (self->app, strcspn (self->app, "/"));
 
   const VezaAmf0Value *enc = veza_amf0_value_lookup (obj, "objectEncoding");
   self->object_encoding = enc ? veza_amf0_value_get_number (enc) : 0;
   self->phase = PHASE_CONNECTED;
-  g_debug ("session %s: connect to app \"%s\"", self->remote_address, self->app);
+  g_debug ("session %s: connect to app \"%s\"", self->remote_address, self->log_app);
 
   send_u32 (self, VEZA_RTMP_MSG_WINDOW_ACK_SIZE, OUR_WINDOW_ACK, -1);
   send_u32 (self, VEZA_RTMP_MSG_SET_PEER_BANDWIDTH, PEER_BANDWIDTH, 2 /* dynamic */);
@@ -432,7 +444,7 @@ handle_publish (VezaRtmpSession *self, guint32 stream_id, GPtrArray *args, GErro
       return TRUE;
     }
 
-  g_debug ("session %s: publish on app \"%s\"", self->remote_address, self->app);
+  g_debug ("session %s: publish on app \"%s\"", self->remote_address, self->log_app);
   if (self->publish_func == NULL || !self->publish_func (self, self->publish_data))
     veza_rtmp_session_reject_publish (self, "NetStream.Publish.Denied",
                                       "Publishing is not possible here.");
@@ -933,6 +945,7 @@ veza_rtmp_session_finalize (GObject *object)
   g_free (self->read_buf);
   g_free (self->remote_address);
   g_free (self->app);
+  g_free (self->log_app);
   g_free (self->stream_name);
   G_OBJECT_CLASS (veza_rtmp_session_parent_class)->finalize (object);
 }
