@@ -571,6 +571,9 @@ on_session_unpublished (VezaRtmpSession *session,
                         Broadcast       *b)
 {
   g_message ("stream %s: publisher unpublished", b->stream_id);
+  /* The publisher closes its connection itself (as it expects to); closing
+   * it from here would make it report an error. */
+  disconnect_session (b);
   broadcast_end (b);
 }
 

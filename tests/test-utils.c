@@ -488,3 +488,248 @@ test_read_file (const char *path)
     return NULL;
   return contents;
 }
+
+/* ---- helpers of the REST API suites ------------------------------------- */
+
+typedef struct {
+  VezaDbResult *result;
+  GError       *error;
+  gboolean      done;
+} DbPending;
+
+static void
+on_db_value (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  DbPending *p = user_data;
+
+  p->result = veza_db_query_finish (VEZA_DB (source), result, &p->error);
+  p->done = TRUE;
+}
+
+static gboolean
+db_pending_done (gpointer data)
+{
+  return ((DbPending *) data)->done;
+}
+
+char *
+test_db_value (TestServer         *ts,
+               const char         *sql,
+               int                 n_params,
+               const char * const *params)
+{
+  DbPending p = { 0 };
+  char *value;
+
+  veza_db_query_async (veza_server_get_db (ts->server), sql, n_params, params, NULL,
+                       on_db_value, &p);
+  g_assert_true (test_wait_until (db_pending_done, &p, TEST_TIMEOUT_S));
+  g_assert_no_error (p.error);
+  value = g_strdup (veza_db_result_n_rows (p.result) > 0
+                    ? veza_db_result_get (p.result, 0, "value")
+                    : NULL);
+  veza_db_result_unref (p.result);
+  return value;
+}
+
+TestResponse *
+test_stream_event (TestServer *ts,
+                   const char *internal_token,
+                   const char *event,
+                   const char *stream_id)
+{
+  g_autofree char *header = internal_token != NULL
+                            ? g_strconcat ("X-Internal-Token: ", internal_token, NULL) : NULL;
+  g_autofree char *body = g_strdup_printf ("{\"event\":\"%s\",\"stream_id\":\"%s\"}",
+                                           event, stream_id);
+  const char *headers[2] = { header, NULL };
+
+  return test_request_full (ts, "POST", "/internal/stream-events", headers, body, strlen (body));
+}
+
+char *
+test_create_stream (TestServer *ts,
+                    const char *token,
+                    const char *title)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(TestResponse) r = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "title");
+  json_builder_add_string_value (b, title);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  body = json_generator_to_data (gen, NULL);
+
+  r = test_request (ts, "POST", "/api/v1/live/streams", token, body, NULL);
+  if (r->status != 201)
+    g_printerr ("unexpected answer %u: %s\n", r->status, r->body);
+  g_assert_cmpuint (r->status, ==, 201);
+  g_assert_nonnull (test_json_string (r, "data.id"));
+  return g_strdup (test_json_string (r, "data.id"));
+}
+
+void
+test_fake_recording (TestServer *ts,
+                     const char *stream_id)
+{
+  g_autofree char *dir = g_build_filename (ts->data_dir, "media", stream_id, NULL);
+  const char *playlist =
+    "#EXTM3U\n"
+    "#EXT-X-VERSION:3\n"
+    "#EXT-X-TARGETDURATION:2\n"
+    "#EXT-X-MEDIA-SEQUENCE:0\n"
+    "#EXTINF:2.000,\n"
+    "segment-0.ts\n"
+    "#EXT-X-ENDLIST\n";
+  const char *names[] = { "live.m3u8", "vod.m3u8" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *segment = g_build_filename (dir, "segment-0.ts", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_file_set_contents (path, playlist, -1, &error);
+      g_assert_no_error (error);
+    }
+  /* A null TS packet (sync byte, PID 0x1fff) padded to 188 bytes. */
+  {
+    char packet[188] = { 0x47, 0x1f, (char) 0xff, 0x10 };
+
+    g_file_set_contents (segment, packet, sizeof packet, &error);
+    g_assert_no_error (error);
+  }
+}
+
+/* ---- vezad as a child process -------------------------------------------- */
+
+static void read_next (Daemon *d);
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Daemon *d = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                     result, NULL, NULL);
+
+  if (line == NULL)
+    {
+      d->eof = TRUE;
+      return;
+    }
+  g_string_append (d->log, line);
+  g_string_append_c (d->log, '\n');
+  read_next (d);
+}
+
+static void
+read_next (Daemon *d)
+{
+  g_data_input_stream_read_line_async (d->err, G_PRIORITY_DEFAULT, NULL, on_line, d);
+}
+
+Daemon *
+daemon_start (const char * const *args)
+{
+  Daemon *d = g_new0 (Daemon, 1);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("VEZAD"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  d->proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDERR_MERGE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  d->err = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->proc));
+  d->log = g_string_new (NULL);
+  read_next (d);
+  return d;
+}
+
+typedef struct {
+  Daemon     *d;
+  const char *needle;
+} Want;
+
+static gboolean
+log_has (gpointer data)
+{
+  Want *w = data;
+  return strstr (w->d->log->str, w->needle) != NULL || w->d->eof;
+}
+
+gboolean
+daemon_wait_log (Daemon     *d,
+                 const char *needle,
+                 guint       timeout_s)
+{
+  Want w = { d, needle };
+
+  test_wait_until (log_has, &w, timeout_s);
+  if (strstr (d->log->str, needle) == NULL)
+    g_printerr ("vezad log so far:\n%s\n", d->log->str);
+  return strstr (d->log->str, needle) != NULL;
+}
+
+static gboolean
+daemon_is_eof (gpointer data)
+{
+  return ((Daemon *) data)->eof;
+}
+
+/* Waits for the end of its output and its exit; returns the exit status. */
+int
+daemon_finish (Daemon *d,
+               guint   timeout_s)
+{
+  int status;
+
+  test_wait_until (daemon_is_eof, d, timeout_s);
+  status = test_wait_child (d->proc, timeout_s);
+  return status;
+}
+
+void
+daemon_free (Daemon *d)
+{
+  if (g_subprocess_get_identifier (d->proc) != NULL)
+    test_kill_child (d->proc);
+  g_object_unref (d->err);
+  g_object_unref (d->proc);
+  g_string_free (d->log, TRUE);
+  g_free (d);
+}
+
+
+TestServer *
+test_server_for_url (const char *base_url)
+{
+  TestServer *ts = g_new0 (TestServer, 1);
+
+  ts->base_url = g_strdup (base_url);
+  ts->session = soup_session_new_with_options ("timeout", TEST_TIMEOUT_S, NULL);
+  return ts;
+}
+
+void
+test_server_for_url_free (TestServer *ts)
+{
+  g_clear_object (&ts->session);
+  g_free (ts->base_url);
+  g_free (ts);
+}

@@ -99,4 +99,49 @@ char         *test_read_file     (const char *path);
 /* The folder of the test's private data */
 const char   *test_tmp_dir       (void);
 
+/* ---- helpers of the REST API suites ------------------------------------- */
+
+/* Runs one statement on the server's own database (bounded, asserts that it
+ * succeeds) and returns the column named "value" of the first row, or NULL
+ * when there is no row, no such column or the value is SQL NULL. */
+char         *test_db_value      (TestServer         *ts,
+                                  const char         *sql,
+                                  int                 n_params,
+                                  const char * const *params);
+/* POST /internal/stream-events {event, stream_id} with X-Internal-Token
+ * (nullable: no header). */
+TestResponse *test_stream_event  (TestServer  *ts,
+                                  const char  *internal_token,
+                                  const char  *event,
+                                  const char  *stream_id);
+/* Creates a stream with @title for @token's user (asserts 201); returns
+ * its id. */
+char         *test_create_stream (TestServer  *ts,
+                                  const char  *token,
+                                  const char  *title);
+/* Puts a closed HLS recording (both playlists with ENDLIST, one segment)
+ * into the stream's media folder, as an external ingest sharing the folder
+ * would leave it, so that ending the broadcast makes a VOD. */
+void          test_fake_recording (TestServer *ts,
+                                   const char *stream_id);
+
+/* vezad ($VEZAD) as a child process, its output collected as it comes */
+typedef struct {
+  GSubprocess      *proc;
+  GDataInputStream *err;
+  GString          *log;
+  gboolean          eof;
+} Daemon;
+
+Daemon       *daemon_start       (const char * const *args);
+gboolean      daemon_wait_log    (Daemon     *d,
+                                  const char *needle,
+                                  guint       timeout_s);
+int           daemon_finish      (Daemon     *d,
+                                  guint       timeout_s);
+void          daemon_free        (Daemon     *d);
+/* A TestServer-like handle on a running daemon for test_request() */
+TestServer   *test_server_for_url (const char *base_url);
+void          test_server_for_url_free (TestServer *ts);
+
 G_END_DECLS
