@@ -749,6 +749,24 @@ on_publish_authorized (VezaPublishAuth *auth,
   begin_row_async (self, stream_id, on_row_begun, p);
 }
 
+/* "203.0.113.5:50123" or "[2001:db8::1]:50123" → the address alone, which
+ * is what rate limits and logs of a publisher are about. */
+static char *
+host_of (const char *peer)
+{
+  const char *colon;
+
+  if (peer[0] == '[')
+    {
+      const char *end = strchr (peer, ']');
+      return end != NULL ? g_strndup (peer + 1, end - peer - 1) : g_strdup (peer);
+    }
+  colon = strrchr (peer, ':');
+  if (colon != NULL && strchr (peer, ':') == colon)
+    return g_strndup (peer, colon - peer);
+  return g_strdup (peer);
+}
+
 static void
 on_rtmp_publish (VezaRtmpServer  *rtmp,
                  VezaRtmpSession *session,
@@ -758,6 +776,7 @@ on_rtmp_publish (VezaRtmpServer  *rtmp,
 {
   PendingPublish *p;
   g_autoptr(VezaPublishAuth) auth = NULL;
+  g_autofree char *host = NULL;
 
   if (self->shutting_down)
     {
@@ -771,8 +790,8 @@ on_rtmp_publish (VezaRtmpServer  *rtmp,
   p->session = g_object_ref (session);
   p->closed_id = g_signal_connect (session, "closed", G_CALLBACK (on_pending_closed), p);
 
-  auth = veza_publish_auth_new (app, stream_name, veza_rtmp_session_get_remote_address (session),
-                                on_publish_authorized, p);
+  host = host_of (veza_rtmp_session_get_remote_address (session));
+  auth = veza_publish_auth_new (app, stream_name, host, on_publish_authorized, p);
   veza_server_authorize_publish (self->server, auth);
 }
 
@@ -967,7 +986,7 @@ on_external_row_begun (GObject      *source,
       broadcast_new (self, stream_id, SOURCE_EXTERNAL);
       g_message ("stream %s: live through an external ingest", stream_id);
       emit_with_row (self, "stream-started", stream_id);
-      g_task_return_boolean (task, TRUE);
+      g_task_return_pointer (task, g_strdup (stream_id), g_free);
     }
   g_object_unref (task);
 }
@@ -1014,12 +1033,12 @@ veza_broadcasts_start_external_async (VezaBroadcasts      *self,
                        1, params, NULL, on_external_exists, task);
 }
 
-gboolean
+char *
 veza_broadcasts_start_external_finish (VezaBroadcasts  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* A row that is live in the database but has no broadcast here (another
@@ -1141,11 +1160,17 @@ gint
 veza_broadcasts_get_viewer_count (VezaBroadcasts *self,
                                   const char     *stream_id)
 {
+  Broadcast *b = g_hash_table_lookup (self->by_stream, stream_id);
   GHashTable *viewers;
 
-  if (!g_hash_table_contains (self->by_stream, stream_id))
+  if (b == NULL)
     return -1;
   viewers = g_hash_table_lookup (self->presence, stream_id);
+  /* An external ingest counts its listeners itself (listener_joined and
+   * listener_left keep the row's viewer_count): no presence here is no
+   * figure here. */
+  if (viewers == NULL && b->kind == SOURCE_EXTERNAL)
+    return -1;
   return viewers != NULL ? (gint) g_hash_table_size (viewers) : 0;
 }
 

@@ -32,6 +32,8 @@ guint16         veza_server_get_rtmp_port  (VezaServer *self);
 /* <data-dir>/media */
 const char     *veza_server_get_media_dir  (VezaServer *self);
 gpointer        veza_server_get_plugin_loader (VezaServer *self);
+/* The embedded PostgreSQL (a VezaEmbeddedPg), or NULL with a database-url */
+gpointer        veza_server_get_embedded_pg (VezaServer *self);
 /* The libpq connection string in use (embedded or configured) */
 const char     *veza_server_get_conninfo   (VezaServer *self);
 

@@ -486,3 +486,9 @@ veza_server_get_conninfo (VezaServer *self)
 {
   return self->conninfo;
 }
+
+gpointer
+veza_server_get_embedded_pg (VezaServer *self)
+{
+  return self->pg;
+}

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "test-utils.h"
+#include "veza-embedded-pg.h"
 
 #include <string.h>
 
@@ -75,6 +76,47 @@ test_path_escape (void)
     }
 }
 
+/* The database goes away: requests get 503 and /healthz says so; it comes
+ * back: everything works again, without restarting the server. */
+static void
+test_database_down (void)
+{
+  VezaEmbeddedPg *pg = veza_server_get_embedded_pg (ts->server);
+  g_autoptr(GError) error = NULL;
+  gboolean healthy = FALSE;
+
+  g_assert_nonnull (pg);
+  veza_embedded_pg_stop (pg);
+
+  {
+    g_autoptr(TestResponse) health = test_request (ts, "GET", "/healthz", NULL, NULL, NULL);
+    g_autoptr(TestResponse) list = test_request (ts, "GET", "/api/v1/live/streams", NULL, NULL, NULL);
+    g_autoptr(TestResponse) login = test_request (ts, "POST", "/api/v1/auth/login", NULL,
+                                                  "{\"username\":\"x\",\"password\":\"y\"}", NULL);
+
+    test_assert_error (health, 503, "unavailable");
+    test_assert_error (list, 503, "unavailable");
+    g_assert_nonnull (soup_message_headers_get_one (list->headers, "Retry-After"));
+    test_assert_error (login, 503, "unavailable");
+  }
+
+  veza_embedded_pg_start (pg, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 50 && !healthy; i++)
+    {
+      g_autoptr(TestResponse) health = test_request (ts, "GET", "/healthz", NULL, NULL, NULL);
+
+      healthy = health->status == 200;
+      if (!healthy)
+        test_run_for (200);
+    }
+  g_assert_true (healthy);
+  {
+    g_autoptr(TestResponse) list = test_request (ts, "GET", "/api/v1/live/streams", NULL, NULL, NULL);
+    g_assert_cmpuint (list->status, ==, 200);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -88,6 +130,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/veza/http/body-too-large", test_body_too_large);
   g_test_add_func ("/veza/http/healthz", test_healthz);
   g_test_add_func ("/veza/http/path-escape", test_path_escape);
+  g_test_add_func ("/veza/http/database-down", test_database_down);
 
   ret = g_test_run ();
   test_server_free (ts);

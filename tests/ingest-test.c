@@ -226,6 +226,27 @@ fetch (TestServer *server,
 
 /* ---- the tests ---------------------------------------------------------- */
 
+typedef struct {
+  char    *stream_id;
+  gboolean video_tee;
+  gboolean audio_tee;
+} Created;
+
+static void
+on_pipeline_created (VezaServer  *server,
+                     const char  *stream_id,
+                     GstPipeline *pipeline,
+                     GstElement  *video_tee,
+                     GstElement  *audio_tee,
+                     Created     *created)
+{
+  g_assert_true (GST_IS_PIPELINE (pipeline));
+  g_free (created->stream_id);
+  created->stream_id = g_strdup (stream_id);
+  created->video_tee = video_tee != NULL;
+  created->audio_tee = audio_tee != NULL;
+}
+
 /* Publish → live playlist with segments → listed live → unpublish →
  * VOD with ENDLIST and every segment. */
 static void
@@ -241,8 +262,17 @@ test_publish_ffmpeg (void)
   g_autoptr(TestResponse) live_after = NULL;
   g_autoptr(TestResponse) metrics = NULL;
   g_autofree char *vod_suffix = NULL;
+  Created created = { 0 };
+  gulong handler = g_signal_connect (ts->server, "pipeline-created",
+                                     G_CALLBACK (on_pipeline_created), &created);
 
   g_assert_true (wait_for (ts, live, "#EXTINF", 20));
+  /* Plugins get the pipeline and its tee points. */
+  g_signal_handler_disconnect (ts->server, handler);
+  g_assert_cmpstr (created.stream_id, ==, s->stream_id);
+  g_assert_true (created.video_tee);
+  g_assert_true (created.audio_tee);
+  g_free (created.stream_id);
   listed = test_request (ts, "GET", "/api/v1/live/streams?is_live=true", NULL, NULL, NULL);
   g_assert_nonnull (strstr (listed->body, s->stream_id));
   g_assert_null (strstr (listed->body, s->key));
@@ -321,6 +351,38 @@ test_bad_key (void)
 
   /* Refused with NetStream.Publish.BadName: ffmpeg gives up with an error. */
   g_assert_cmpint (test_wait_child (pub, 20), !=, 0);
+}
+
+static void
+configure_strict_keyauth (VezaConfig *config)
+{
+  g_key_file_set_integer (config->keyfile, "plugin:keyauth", "max-failures", 2);
+}
+
+/* An address that keeps trying unknown keys is refused for a while, even
+ * with a good key. */
+static void
+test_keyauth_rate_limit (void)
+{
+  TestServer *strict = test_server_new (configure_strict_keyauth);
+  g_autoptr(Streamer) s = streamer_new_on (strict, "guarded");
+  const char *clip = test_make_clip ("av", 4);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GSubprocess) guess = publish_ffmpeg (strict->rtmp_port, "live_guess", clip, FALSE);
+      g_assert_cmpint (test_wait_child (guess, 20), !=, 0);
+    }
+  {
+    g_autoptr(GSubprocess) good = publish_ffmpeg (strict->rtmp_port, s->key, clip, FALSE);
+    g_autoptr(TestResponse) row = NULL;
+
+    g_assert_cmpint (test_wait_child (good, 20), !=, 0);
+    row = get_stream (strict, s->stream_id);
+    g_assert_false (test_json_bool (row, "data.stream.is_live"));
+    g_assert_null (test_json_string (row, "data.stream.started_at"));
+  }
+  test_server_free (strict);
 }
 
 /* A publisher that drops (killed: no unpublish) and comes back within the
@@ -752,6 +814,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/veza/ingest/publish-rtmp2sink", test_publish_rtmp2sink);
   g_test_add_func ("/veza/ingest/audio-only", test_audio_only);
   g_test_add_func ("/veza/ingest/bad-key", test_bad_key);
+  g_test_add_func ("/veza/ingest/keyauth-rate-limit", test_keyauth_rate_limit);
   g_test_add_func ("/veza/ingest/reconnect-within-grace", test_reconnect_within_grace);
   g_test_add_func ("/veza/ingest/grace-expiry", test_grace_expiry);
   g_test_add_func ("/veza/ingest/second-publisher-two-streams-stop",
