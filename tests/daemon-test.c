@@ -104,7 +104,10 @@ test_two_nodes_one_database (void)
   g_assert_true ((strstr (a->log->str, "applied 2 database migrations") != NULL) !=
                  (strstr (b->log->str, "applied 2 database migrations") != NULL));
   /* No embedded cluster when a database-url is given. */
-  g_assert_false (g_file_test (g_build_filename (dir_a, "postgres", NULL), G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *cluster_a = g_build_filename (dir_a, "postgres", NULL);
+    g_assert_false (g_file_test (cluster_a, G_FILE_TEST_EXISTS));
+  }
 
   g_subprocess_send_signal (a->proc, SIGTERM);
   g_subprocess_send_signal (b->proc, SIGTERM);
