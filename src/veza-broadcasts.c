@@ -806,7 +806,8 @@ retry_pull (gpointer user_data)
   if (b->ending)
     return G_SOURCE_REMOVE;
   b->pull_attempts++;
-  start_pipeline (b, veza_hls_writer_get_n_segments (b->writer) > 0);
+  /* The first attempt of an edge pull comes here too, before any writer. */
+  start_pipeline (b, b->writer != NULL && veza_hls_writer_get_n_segments (b->writer) > 0);
   return G_SOURCE_REMOVE;
 }
 

@@ -29,12 +29,14 @@ void            veza_broadcasts_end_async        (VezaBroadcasts      *self,
 gboolean        veza_broadcasts_end_finish       (VezaBroadcasts  *self,
                                                   GAsyncResult    *result,
                                                   GError         **error);
-/* Marks a stream live for an external ingest (no local pipeline). */
+/* Marks a stream live for an external ingest (no local pipeline). The
+ * finish function returns the id of the live row: @stream_id itself, or
+ * its successor when @stream_id had already ended (lifecycle step 5). */
 void            veza_broadcasts_start_external_async (VezaBroadcasts      *self,
                                                       const char          *stream_id,
                                                       GAsyncReadyCallback  callback,
                                                       gpointer             user_data);
-gboolean        veza_broadcasts_start_external_finish (VezaBroadcasts  *self,
+char           *veza_broadcasts_start_external_finish (VezaBroadcasts  *self,
                                                        GAsyncResult    *result,
                                                        GError         **error);
 /* Starts pulling a stream that has a source_url. */

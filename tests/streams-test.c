@@ -981,6 +981,27 @@ test_key_regenerate (void)
 
 /* ---- update ------------------------------------------------------------- */
 
+typedef struct {
+  char *stream_id;
+  char *title;
+  guint n;
+} Updated;
+
+static void
+on_stream_updated (VezaServer *server,
+                   const char *stream_id,
+                   JsonObject *stream,
+                   Updated    *u)
+{
+  g_free (u->stream_id);
+  g_free (u->title);
+  u->stream_id = g_strdup (stream_id);
+  u->title = g_strdup (json_object_get_string_member (stream, "title"));
+  u->n++;
+  /* What chat rooms get is the public form. */
+  assert_public_form (stream);
+}
+
 static void
 test_update_partial (void)
 {
@@ -1042,12 +1063,29 @@ test_update_partial (void)
                       ==, 0);
     g_assert_cmpstr (test_json_string (u, "data.description"), ==, "");
   }
+  /* Chat rooms hear of the change, under the stream's id however the
+   * request spelt it. */
+  {
+    Updated u = { 0 };
+    g_autofree char *upper = g_ascii_strup (id, -1);
+    gulong handler = g_signal_connect (ts->server, "stream-updated",
+                                       G_CALLBACK (on_stream_updated), &u);
+    g_autoptr(TestResponse) up = put (upper, token, "{\"title\": \"Heard\"}");
+
+    g_signal_handler_disconnect (ts->server, handler);
+    g_assert_cmpuint (up->status, ==, 200);
+    g_assert_cmpuint (u.n, ==, 1);
+    g_assert_cmpstr (u.stream_id, ==, id);
+    g_assert_cmpstr (u.title, ==, "Heard");
+    g_free (u.stream_id);
+    g_free (u.title);
+  }
   /* An empty object changes nothing but is fine. */
   {
     g_autoptr(TestResponse) u = put (id, token, "{}");
 
     g_assert_cmpuint (u->status, ==, 200);
-    g_assert_cmpstr (test_json_string (u, "data.title"), ==, "After");
+    g_assert_cmpstr (test_json_string (u, "data.title"), ==, "Heard");
   }
   /* During the live too */
   assert_event_ok ("stream_started", id);
@@ -1181,7 +1219,10 @@ test_delete_live (void)
   assert_event_ok ("stream_started", id);
   test_fake_recording (ts, id);
   {
-    g_autoptr(TestResponse) r = stream_action ("DELETE", id, "", token);
+    /* The id may be spelt in capitals (it is the same UUID). */
+    g_autofree char *upper = g_ascii_strup (id, -1);
+    g_autoptr(TestResponse) r = stream_action ("DELETE", upper, "", token);
+
     g_assert_cmpuint (r->status, ==, 204);
   }
   {
@@ -1194,10 +1235,10 @@ test_delete_live (void)
   }
   /* Its recording goes too. */
   g_assert_true (test_wait_until (dir_gone, dir, 10));
-  /* And the broadcast is over: the id can not be ended again. */
+  /* And the broadcast is over: there is nothing left to end. */
   {
     g_autoptr(TestResponse) r = test_stream_event (ts, INTERNAL_TOKEN, "stream_ended", id);
-    g_assert_cmpuint (r->status, !=, 200);
+    test_assert_error (r, 404, "not_found");
   }
 }
 
@@ -1268,15 +1309,24 @@ test_stop_makes_vod (void)
   g_autofree char *id = test_create_stream (ts, token, "Recorded");
   g_autoptr(TestResponse) r = NULL;
   g_autofree char *suffix = g_strdup_printf ("/hls/%s/vod.m3u8", id);
+  g_autofree char *upper = g_ascii_strup (id, -1);
 
   assert_event_ok ("stream_started", id);
   test_fake_recording (ts, id);
-  r = stream_action ("POST", id, "/stop", token);
+  r = stream_action ("POST", upper, "/stop", token);
   g_assert_cmpuint (r->status, ==, 200);
+  g_assert_cmpstr (test_json_string (r, "data.id"), ==, id);
   g_assert_false (test_json_bool (r, "data.is_live"));
   g_assert_true (test_json_bool (r, "data.is_vod"));
   g_assert_true (g_str_has_prefix (test_json_string (r, "data.stream_url"), ts->base_url));
   g_assert_true (g_str_has_suffix (test_json_string (r, "data.stream_url"), suffix));
+  /* The broadcast is over here too: it can go live again (as a new row). */
+  {
+    g_autoptr(TestResponse) again = test_stream_event (ts, INTERNAL_TOKEN, "stream_started", id);
+
+    g_assert_cmpuint (again->status, ==, 200);
+    assert_event_ok ("stream_ended", test_json_string (again, "data.stream.id"));
+  }
 }
 
 /* ---- viewers ------------------------------------------------------------ */
@@ -1302,7 +1352,30 @@ test_viewers (void)
     g_assert_cmpint (test_json_int (r, "data.viewer_count"), ==, 0);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Cache-Control"), ==, "no-cache");
   }
+  /* A player fetching the live playlist is a viewer, however the id is
+   * spelt when asking. */
+  test_fake_recording (ts, id);
+  {
+    g_autofree char *path = g_strdup_printf ("/hls/%s/live.m3u8", id);
+    g_autoptr(TestResponse) r = get (path, NULL);
+
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autofree char *upper = g_ascii_strup (id, -1);
+    g_autoptr(TestResponse) r = stream_action ("GET", id, "/viewers", NULL);
+    g_autoptr(TestResponse) ru = stream_action ("GET", upper, "/viewers", NULL);
+    g_autoptr(TestResponse) s = get_stream (id);
+
+    g_assert_cmpint (test_json_int (r, "data.viewer_count"), ==, 1);
+    g_assert_cmpint (test_json_int (ru, "data.viewer_count"), ==, 1);
+    g_assert_cmpint (test_json_int (s, "data.stream.viewer_count"), ==, 1);
+  }
   assert_event_ok ("stream_ended", id);
+  {
+    g_autoptr(TestResponse) r = stream_action ("GET", id, "/viewers", NULL);
+    g_assert_cmpint (test_json_int (r, "data.viewer_count"), ==, 0);
+  }
   {
     g_autoptr(TestResponse) r = stream_action ("GET", "00000000-0000-4000-8000-000000000000",
                                                "/viewers", NULL);

@@ -117,6 +117,27 @@ answer_with_stream (Op *op)
                        1, params, NULL, on_stream_row, op);
 }
 
+/* After stream_ended found nothing live: 404 when there is no such stream
+ * at all, 409 when it is just not live. */
+static void
+on_end_probe (GObject      *source,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  g_autoptr(Op) op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VezaDbResult) r = veza_db_query_finish (VEZA_DB (source), res, &error);
+
+  if (r == NULL)
+    veza_request_respond_db_error (op->request, error);
+  else if (veza_db_result_n_rows (r) == 0)
+    veza_request_respond_error (op->request, SOUP_STATUS_NOT_FOUND, "not_found",
+                                _("No such stream"));
+  else
+    veza_request_respond_error (op->request, SOUP_STATUS_CONFLICT, "conflict",
+                                _("The stream is not live"));
+}
+
 static void
 on_lifecycle_done (GObject      *source,
                    GAsyncResult *res,
@@ -128,7 +149,17 @@ on_lifecycle_done (GObject      *source,
   gboolean ok;
 
   if (g_str_equal (op->event, "stream_started"))
-    ok = veza_broadcasts_start_external_finish (broadcasts, res, &error);
+    {
+      /* Starting an ended stream starts its successor: answer with that. */
+      char *live_id = veza_broadcasts_start_external_finish (broadcasts, res, &error);
+
+      ok = live_id != NULL;
+      if (ok)
+        {
+          g_free (op->stream_id);
+          op->stream_id = live_id;
+        }
+    }
   else
     ok = veza_broadcasts_end_finish (broadcasts, res, &error);
 
@@ -138,8 +169,13 @@ on_lifecycle_done (GObject      *source,
         veza_request_respond_error (op->request, SOUP_STATUS_NOT_FOUND, "not_found",
                                     _("No such stream"));
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED))
-        veza_request_respond_error (op->request, SOUP_STATUS_CONFLICT, "conflict",
-                                    _("The stream is not live"));
+        {
+          const char *params[1] = { op->stream_id };
+          VezaDb *db = veza_server_get_db (op->api->server);
+
+          veza_db_query_async (db, "SELECT 1 FROM live_streams WHERE id = $1",
+                               1, params, NULL, on_end_probe, g_steal_pointer (&op));
+        }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         veza_request_respond_error (op->request, SOUP_STATUS_CONFLICT, "conflict",
                                     _("The stream is already live"));
@@ -204,17 +240,19 @@ handle_stream_events (VezaRequest *request,
   op = g_new0 (Op, 1);
   op->api = api;
   op->request = veza_request_ref (request);
-  op->stream_id = g_strdup (stream_id);
+  /* The database's spelling (lower case), by which broadcasts, media
+   * folders and chat rooms know the stream */
+  op->stream_id = g_ascii_strdown (stream_id, -1);
   op->event = g_strdup (event);
   op->listener = g_strdup (listener);
 
   if (g_str_equal (event, "stream_started"))
-    veza_broadcasts_start_external_async (broadcasts, stream_id, on_lifecycle_done, op);
+    veza_broadcasts_start_external_async (broadcasts, op->stream_id, on_lifecycle_done, op);
   else if (g_str_equal (event, "stream_ended"))
-    veza_broadcasts_end_async (broadcasts, stream_id, on_lifecycle_done, op);
+    veza_broadcasts_end_async (broadcasts, op->stream_id, on_lifecycle_done, op);
   else if (g_str_equal (event, "listener_joined") || g_str_equal (event, "listener_left"))
     {
-      const char *params[2] = { stream_id, g_str_equal (event, "listener_joined") ? "1" : "-1" };
+      const char *params[2] = { op->stream_id, g_str_equal (event, "listener_joined") ? "1" : "-1" };
 
       veza_db_query_async (veza_server_get_db (api->server),
                            "UPDATE live_streams"

@@ -215,12 +215,18 @@ stream_id_param (VezaRequest *request)
 {
   const char *id = veza_request_get_param (request, "id");
 
+  g_autofree char *lower = NULL;
+
   if (!veza_json_is_uuid (id))
     {
       bad_request (request, _("The stream id is not a valid UUID"));
       return NULL;
     }
-  return id;
+  /* One spelling from here on, the database's (lower case): broadcasts,
+   * media folders and chat rooms are keyed by it. */
+  lower = g_ascii_strdown (id, -1);
+  veza_request_set_param (request, "id", lower);
+  return veza_request_get_param (request, "id");
 }
 
 /* Answers the single stream row of a result (or 404). */
