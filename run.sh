@@ -9,4 +9,6 @@ tools/install-deps.sh
 ninja -C build
 # Plugins from the build tree; data in ~/.local/share/veza (or --data-dir).
 export VEZA_PLUGIN_PATH="$PWD/build/plugins"
+# Pages from the source tree.
+export VEZA_WEB_DIR="$PWD/data/web"
 exec build/src/vezad "$@"

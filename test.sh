@@ -8,6 +8,11 @@ set -eu
 cd "$(dirname "$0")"
 tools/install-deps.sh --test
 
+# The browser test's packages (playwright-core, hls.js), as locked.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 

@@ -28,6 +28,11 @@ veza_config_new (void)
   config->session_ttl = 30 * 24 * 3600;
   config->db_pool_size = 4;
   config->plugin_dir = g_strdup (VEZA_PLUGINDIR);
+  /* VEZA_WEB_DIR points an uninstalled build at the source tree's pages. */
+  if (g_getenv ("VEZA_WEB_DIR") != NULL && *g_getenv ("VEZA_WEB_DIR") != '\0')
+    config->web_dir = g_strdup (g_getenv ("VEZA_WEB_DIR"));
+  else
+    config->web_dir = g_build_filename (VEZA_DATADIR, "web", NULL);
   config->plugins_disabled = g_new0 (char *, 1);
   config->keyfile = g_key_file_new ();
 
@@ -47,6 +52,7 @@ veza_config_free (VezaConfig *config)
   g_free (config->data_dir);
   g_free (config->database_url);
   g_free (config->internal_token);
+  g_free (config->web_dir);
   g_free (config->plugin_dir);
   g_strfreev (config->plugins_disabled);
   g_key_file_unref (config->keyfile);
@@ -154,6 +160,7 @@ veza_config_load_file (VezaConfig  *config,
       !read_string (kf, "server", "rtmp-public-url", &config->rtmp_public_url, error) ||
       !read_string (kf, "server", "database-url", &config->database_url, error) ||
       !read_string (kf, "server", "internal-token", &config->internal_token, error) ||
+      !read_string (kf, "server", "web-dir", &config->web_dir, error) ||
       !read_uint (kf, "hls", "segment-duration", 1, 60, &config->segment_duration, error) ||
       !read_uint (kf, "hls", "live-window", 3, 1000, &config->live_window, error) ||
       !read_uint (kf, "ingest", "reconnect-grace", 0, 3600, &config->reconnect_grace, error) ||
@@ -161,6 +168,14 @@ veza_config_load_file (VezaConfig  *config,
       !read_uint (kf, "database", "pool-size", 1, 64, &config->db_pool_size, error) ||
       !read_string (kf, "plugins", "dir", &config->plugin_dir, error))
     return FALSE;
+
+  if (config->web_dir != NULL && g_str_has_prefix (config->web_dir, "~/"))
+    {
+      char *expanded = expand_home (config->web_dir);
+
+      g_free (config->web_dir);
+      config->web_dir = expanded;
+    }
 
   if (!read_string (kf, "server", "data-dir", &data_dir, error))
     return FALSE;

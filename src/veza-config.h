@@ -25,6 +25,7 @@ typedef struct {
   char    *data_dir;
   char    *database_url;     /* NULL or "": embedded PostgreSQL */
   char    *internal_token;   /* NULL or "": the internal API refused */
+  char    *web_dir;          /* pages and static files; NULL or "": no pages */
 
   guint    segment_duration; /* seconds */
   guint    live_window;      /* segments */

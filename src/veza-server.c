@@ -13,6 +13,7 @@
 #include "veza-streams-api.h"
 #include "veza-internal-api.h"
 #include "veza-hls-handler.h"
+#include "veza-web.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -394,7 +395,8 @@ veza_server_start (VezaServer  *self,
     self->public_url = g_strdup (config->public_url);
   else
     self->public_url = g_strdup_printf ("http://%s:%u", host, self->http_port);
-  g_message (_("listening on http://%s:%u"), host, self->http_port);
+  /* Not translated: scripts read the port from this line. */
+  g_message ("listening on http://%s:%u", host, self->http_port);
   g_signal_connect (veza_http_server_get_soup_server (self->http), "request-finished",
                     G_CALLBACK (on_soup_request_finished), self);
 
@@ -405,6 +407,7 @@ veza_server_start (VezaServer  *self,
   veza_streams_api_register (self);
   veza_internal_api_register (self);
   veza_hls_handler_register (self);
+  veza_web_register (self);
 
   self->broadcasts = veza_broadcasts_new (self);
   if (!veza_broadcasts_start (self->broadcasts, &self->rtmp_port, error))

@@ -11,9 +11,9 @@ PACKAGES="
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   postgresql ffmpeg curl
 "
-# Only for the tests: the nginx-rtmp peer, fuzzing runtime.
+# Only for the tests: the nginx-rtmp peer, fuzzing runtime, the browser.
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES="$PACKAGES nginx libnginx-mod-rtmp libclang-rt-14-dev llvm"
+  PACKAGES="$PACKAGES nginx libnginx-mod-rtmp libclang-rt-14-dev llvm chromium"
 fi
 
 missing=""
