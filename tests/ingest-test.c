@@ -563,6 +563,21 @@ test_hls_serving_and_viewers (void)
   g_assert_true (g_str_has_prefix (soup_message_headers_get_one (part->headers, "Content-Range"),
                                    "bytes 0-187/"));
 
+  {
+    /* An end past the file is clamped; a start past it cannot be served. */
+    const char *long_range[] = { "Range: bytes=100-99999999", NULL };
+    const char *past_end[] = { "Range: bytes=99999999-", NULL };
+    g_autoptr(TestResponse) clamped = test_request_full (ts, "GET", segment, long_range, NULL, 0);
+    g_autoptr(TestResponse) beyond = test_request_full (ts, "GET", segment, past_end, NULL, 0);
+    g_autofree char *expected = g_strdup_printf ("bytes 100-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                 seg->body_len - 1, seg->body_len);
+
+    g_assert_cmpuint (clamped->status, ==, 206);
+    g_assert_cmpuint (clamped->body_len, ==, seg->body_len - 100);
+    g_assert_cmpstr (soup_message_headers_get_one (clamped->headers, "Content-Range"), ==, expected);
+    g_assert_cmpuint (beyond->status, ==, 416);
+  }
+
   options = test_request_full (ts, "OPTIONS", live, preflight, NULL, 0);
   g_assert_cmpuint (options->status, ==, 204);
   g_assert_nonnull (strstr (soup_message_headers_get_one (options->headers,

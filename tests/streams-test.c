@@ -1387,6 +1387,53 @@ test_viewers (void)
   }
 }
 
+/* After a broadcast ends, the user's key stays the one in OBS: /me/key
+ * gives a new draft that took over the key and the metadata; regenerating
+ * then retires it. */
+static void
+test_key_survives_broadcast (void)
+{
+  g_autofree char *token = test_register_user (ts, "keep", NULL);
+  g_autoptr(TestResponse) created = test_request (ts, "POST", "/api/v1/live/streams", token,
+                                                  "{\"title\":\"Keep\",\"category\":\"music\"}",
+                                                  NULL);
+  const char *id = test_json_string (created, "data.id");
+  const char *key = test_json_string (created, "data.stream_key");
+  g_autoptr(TestResponse) started = test_stream_event (ts, INTERNAL_TOKEN, "stream_started", id);
+  g_autoptr(TestResponse) ended = test_stream_event (ts, INTERNAL_TOKEN, "stream_ended", id);
+  g_autoptr(TestResponse) current = NULL;
+  g_autoptr(TestResponse) again = NULL;
+  g_autoptr(TestResponse) draft = NULL;
+  g_autoptr(TestResponse) regenerated = NULL;
+  g_autoptr(TestResponse) mine = NULL;
+  g_autofree char *draft_path = NULL;
+
+  g_assert_cmpuint (started->status, ==, 200);
+  g_assert_cmpuint (ended->status, ==, 200);
+
+  current = test_request (ts, "GET", "/api/v1/live/streams/me/key", token, NULL, NULL);
+  g_assert_cmpuint (current->status, ==, 200);
+  g_assert_cmpstr (test_json_string (current, "data.stream_key"), ==, key);
+  g_assert_cmpstr (test_json_string (current, "data.stream_id"), !=, id);
+  again = test_request (ts, "GET", "/api/v1/live/streams/me/key", token, NULL, NULL);
+  g_assert_cmpstr (test_json_string (again, "data.stream_id"), ==,
+                   test_json_string (current, "data.stream_id"));
+
+  draft_path = g_strconcat ("/api/v1/live/streams/", test_json_string (current, "data.stream_id"), NULL);
+  draft = test_request (ts, "GET", draft_path, NULL, NULL, NULL);
+  g_assert_cmpstr (test_json_string (draft, "data.stream.title"), ==, "Keep");
+  g_assert_cmpstr (test_json_string (draft, "data.stream.category"), ==, "music");
+
+  regenerated = test_request (ts, "POST", "/api/v1/live/streams/me/key/regenerate", token, NULL, NULL);
+  g_assert_cmpstr (test_json_string (regenerated, "data.stream_key"), !=, key);
+  g_assert_cmpstr (test_json_string (regenerated, "data.stream_id"), ==,
+                   test_json_string (current, "data.stream_id"));
+
+  /* Nobody holds the old key any more. */
+  mine = test_request (ts, "GET", "/api/v1/live/streams/me", token, NULL, NULL);
+  g_assert_null (strstr (mine->body, key));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1409,6 +1456,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/veza/streams/me/key-draft", test_key_draft);
   g_test_add_func ("/veza/streams/me/key-current", test_key_current_stream);
   g_test_add_func ("/veza/streams/me/key-regenerate", test_key_regenerate);
+  g_test_add_func ("/veza/streams/me/key-survives-broadcast", test_key_survives_broadcast);
   g_test_add_func ("/veza/streams/update/partial", test_update_partial);
   g_test_add_func ("/veza/streams/update/refused", test_update_refused);
   g_test_add_func ("/veza/streams/delete/owner", test_delete);

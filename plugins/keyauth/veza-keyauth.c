@@ -134,7 +134,9 @@ on_publish_authorize (VezaServer      *server,
       veza_publish_auth_deny (auth, "too many failed attempts");
       return TRUE;
     }
-  if (key == NULL || key[0] == '\0' || strlen (key) > MAX_KEY_LENGTH)
+  /* Placeholders of ended broadcasts ("retired_…") are never keys. */
+  if (key == NULL || key[0] == '\0' || strlen (key) > MAX_KEY_LENGTH ||
+      g_str_has_prefix (key, "retired_"))
     {
       record_failure (ka, address);
       veza_publish_auth_deny (auth, "malformed stream key");

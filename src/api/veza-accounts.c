@@ -30,7 +30,10 @@ typedef struct {
   VezaServer  *server;
   GThreadPool *hash_pool;
   char        *dummy_hash;   /* verified against for unknown users, so that timing is alike */
+  guint        purge_id;
 } Accounts;
+
+#define PURGE_INTERVAL_S (10 * 60)
 
 /* ---- argon2id off the main loop ---------------------------------------- */
 
@@ -640,6 +643,40 @@ authenticate_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- housekeeping ------------------------------------------------------ */
+
+static void
+on_purged (GObject      *source,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VezaDbResult) r = veza_db_query_finish (VEZA_DB (source), res, &error);
+
+  /* Best effort: the next round tries again. */
+  if (r == NULL)
+    g_debug ("purge of expired sessions failed: %s", error->message);
+  else if (veza_db_result_n_rows (r) > 0)
+    g_debug ("purged %s expired sessions", veza_db_result_get (r, 0, "sessions"));
+}
+
+/* Expired sessions and failed logins older than any limit's window are of no
+ * use to anyone; without this they would pile up forever. */
+static gboolean
+purge (gpointer user_data)
+{
+  Accounts *acc = user_data;
+
+  veza_db_query_async (veza_server_get_db (acc->server),
+                       "WITH s AS (DELETE FROM sessions WHERE expires_at < now () RETURNING 1),"
+                       " f AS (DELETE FROM login_failures"
+                       "       WHERE failed_at < now () - interval '1 day' RETURNING 1)"
+                       " SELECT (SELECT count (*) FROM s) AS sessions,"
+                       "        (SELECT count (*) FROM f) AS failures",
+                       0, NULL, NULL, on_purged, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
 /* ---- set-up ------------------------------------------------------------ */
 
 static void
@@ -647,6 +684,7 @@ accounts_free (gpointer data)
 {
   Accounts *acc = data;
 
+  g_clear_handle_id (&acc->purge_id, g_source_remove);
   g_thread_pool_free (acc->hash_pool, FALSE, TRUE);
   g_free (acc->dummy_hash);
   g_free (acc);
@@ -674,6 +712,7 @@ veza_accounts_register (VezaServer *server)
       acc->dummy_hash = g_strdup ("");
   }
 
+  acc->purge_id = g_timeout_add_seconds (PURGE_INTERVAL_S, purge, acc);
   veza_http_server_set_authenticator (http, authenticate, authenticate_finish, acc);
   /* The last route registered owns @acc and frees it with the server. */
   veza_http_server_add_route (http, "POST", "/api/v1/auth/register", VEZA_ROUTE_NONE,

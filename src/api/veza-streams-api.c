@@ -120,8 +120,13 @@ veza_stream_to_json (VezaServer   *server,
 
   if (owner_form)
     {
+      const char *key = veza_db_result_get (r, row, "stream_key");
+
+      /* An ended broadcast whose key moved on holds a retired placeholder:
+       * it is nobody's key, so it is not shown as one. */
       veza_json_builder_add_string_or_null (b, "stream_key",
-                                            veza_db_result_get (r, row, "stream_key"));
+                                            key != NULL && !g_str_has_prefix (key, "retired_")
+                                            ? key : NULL);
       veza_json_builder_add_string_or_null (b, "rtmp_url",
                                             veza_server_get_rtmp_public_url (server));
       veza_json_builder_add_string_or_null (b, "source_url",
@@ -862,8 +867,10 @@ on_pull_started (GObject      *source,
   g_autoptr(GError) error = NULL;
   const char *params[1];
   VezaDb *db;
+  char *live_id = veza_broadcasts_start_pull_finish (veza_server_get_broadcasts (op->api->server),
+                                                     res, &error);
 
-  if (!veza_broadcasts_start_pull_finish (veza_server_get_broadcasts (op->api->server), res, &error))
+  if (live_id == NULL)
     {
       if (error->domain == VEZA_DB_ERROR)
         veza_request_respond_db_error (op->request, error);
@@ -879,6 +886,9 @@ on_pull_started (GObject      *source,
       return;
     }
 
+  /* Starting an ended stream starts its successor: answer with that. */
+  g_free (op->id);
+  op->id = live_id;
   params[0] = op->id;
   op->owner_form = TRUE;
   db = db_of (op);
@@ -1041,10 +1051,14 @@ on_key (GObject      *source,
     veza_request_respond_json (op->request, SOUP_STATUS_OK, key_json (op->api->server, r));
 }
 
-/* The user's current stream is the newest one that has not ended; a draft
- * "My Stream" is made when there is none. With @regenerate, its key is
- * replaced. One statement, so concurrent calls cannot make two drafts for
- * the same call: the draft insert only happens when no current row exists. */
+/* The user's current stream is the newest one that has not ended. When
+ * there is none, a draft takes its place: it inherits the key and the
+ * metadata of the user's last ended broadcast (so the key in OBS stays the
+ * one shown), or gets "My Stream" and a new key for a first stream. With
+ * @regenerate the current (or new draft's) key is a new one and the
+ * previous key stops working. One statement: the key moves within it (the
+ * uniqueness check runs at its end), and a draft is only made when no
+ * current row exists. */
 static void
 current_key (Api         *api,
              VezaRequest *request,
@@ -1052,8 +1066,10 @@ current_key (Api         *api,
 {
   g_autofree char *new_key = veza_secret_new_stream_key ();
   g_autofree char *draft_key = veza_secret_new_stream_key ();
-  const char *params[4] = {
-    veza_request_get_user_id (request), regenerate ? "t" : "f", new_key, draft_key
+  g_autofree char *retired = veza_secret_new_stream_key ();
+  g_autofree char *retired_key = g_strconcat ("retired_", retired, NULL);
+  const char *params[5] = {
+    veza_request_get_user_id (request), regenerate ? "t" : "f", new_key, draft_key, retired_key
   };
 
   veza_db_query_async (veza_server_get_db (api->server),
@@ -1061,19 +1077,36 @@ current_key (Api         *api,
                        "  SELECT id FROM live_streams"
                        "  WHERE user_id = $1 AND ended_at IS NULL"
                        "  ORDER BY created_at DESC, id LIMIT 1 FOR UPDATE),"
+                       " prev AS ("
+                       "  SELECT * FROM live_streams"
+                       "  WHERE user_id = $1 AND ended_at IS NOT NULL"
+                       "    AND stream_key NOT LIKE 'retired\\_%'"
+                       "    AND NOT EXISTS (SELECT 1 FROM cur)"
+                       "  ORDER BY ended_at DESC, id LIMIT 1 FOR UPDATE),"
                        " upd AS ("
                        "  UPDATE live_streams SET stream_key = $3, updated_at = now ()"
                        "  WHERE $2::boolean AND id IN (SELECT id FROM cur)"
                        "  RETURNING id, stream_key),"
+                       " retire AS ("
+                       "  UPDATE live_streams SET stream_key = $5, updated_at = now ()"
+                       "  WHERE id IN (SELECT id FROM prev)"
+                       "  RETURNING id),"
                        " ins AS ("
-                       "  INSERT INTO live_streams (user_id, title, stream_key)"
-                       "  SELECT $1, 'My Stream', $4 WHERE NOT EXISTS (SELECT 1 FROM cur)"
+                       "  INSERT INTO live_streams (user_id, title, description, category, tags,"
+                       "                            thumbnail_url, source_url, stream_key)"
+                       "  SELECT $1, COALESCE (prev.title, 'My Stream'),"
+                       "         COALESCE (prev.description, ''), COALESCE (prev.category, ''),"
+                       "         COALESCE (prev.tags, '{}'), prev.thumbnail_url, prev.source_url,"
+                       "         CASE WHEN $2::boolean THEN $3"
+                       "              ELSE COALESCE (prev.stream_key, $4) END"
+                       "  FROM (SELECT 1) AS one LEFT JOIN prev ON true"
+                       "  WHERE NOT EXISTS (SELECT 1 FROM cur)"
                        "  RETURNING id, stream_key)"
                        " SELECT id, stream_key FROM upd"
                        " UNION ALL SELECT id, stream_key FROM ins"
                        " UNION ALL SELECT s.id, s.stream_key FROM live_streams s"
                        "   WHERE s.id IN (SELECT id FROM cur) AND NOT $2::boolean",
-                       4, params, NULL, on_key, op_new (api, request));
+                       5, params, NULL, on_key, op_new (api, request));
 }
 
 static void

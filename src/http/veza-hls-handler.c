@@ -141,9 +141,22 @@ handle_hls (VezaRequest *request,
                                       "invalid_request", _("Range not satisfiable"));
           return;
         }
+      /* libsoup leaves the ends as the client wrote them: a start past the
+       * end of the file cannot be served, an end past it is clamped. */
+      if (n_ranges >= 1 && (ranges[0].start < 0 || (gsize) ranges[0].start >= size))
+        {
+          g_autofree char *unsatisfied = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
+
+          soup_message_headers_free_ranges (req_headers, ranges);
+          veza_request_set_response_header (request, "Content-Range", unsatisfied);
+          veza_request_respond_error (request, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
+                                      "invalid_request", _("Range not satisfiable"));
+          return;
+        }
       if (n_ranges == 1)
         {
-          goffset start = ranges[0].start, end = ranges[0].end;
+          goffset start = ranges[0].start;
+          goffset end = MIN (ranges[0].end, (goffset) size - 1);
           g_autoptr(GBytes) part = g_bytes_new_from_bytes (bytes, start, end - start + 1);
           g_autofree char *content_range =
             g_strdup_printf ("bytes %" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT "/%" G_GSIZE_FORMAT,

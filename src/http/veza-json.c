@@ -215,8 +215,12 @@ veza_json_get_int (JsonObject  *object,
   value = json_node_get_int (node);
   if (value < min || value > max)
     {
-      *error_message = g_strdup_printf (_("%s must be between %" G_GINT64_FORMAT " and %"
-                                          G_GINT64_FORMAT), name, min, max);
+      /* The bounds as strings: a format macro inside a message would cut
+       * it for translators. */
+      g_autofree char *lo = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *hi = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+
+      *error_message = g_strdup_printf (_("%s must be between %s and %s"), name, lo, hi);
       return VEZA_FIELD_INVALID;
     }
 

@@ -267,7 +267,9 @@ veza_request_respond_bytes (VezaRequest *request,
   if (request->finished)
     return;
 
-  soup_server_message_set_status (request->msg, status, NULL);
+  /* libsoup 3.2 has no phrase for 429 (RFC 6585). */
+  soup_server_message_set_status (request->msg, status,
+                                  status == 429 ? "Too Many Requests" : NULL);
   if (body != NULL && content_type != NULL)
     {
       /* Zero copy: the body keeps a reference to @body (which may be a
