@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (veza-config-error-quark, veza_config_error)
 
@@ -21,7 +22,13 @@ veza_config_new (void)
   config->http_port = 8080;
   config->rtmp_address = g_strdup ("127.0.0.1");
   config->rtmp_port = 1935;
-  config->data_dir = g_build_filename (g_get_user_data_dir (), "veza", NULL);
+  /* A user's own data folder; as root (a system service, a container) the
+   * system's place for service state, which the unprivileged PostgreSQL
+   * user can reach, unlike /root. */
+  if (geteuid () == 0)
+    config->data_dir = g_strdup ("/var/lib/veza");
+  else
+    config->data_dir = g_build_filename (g_get_user_data_dir (), "veza", NULL);
   config->segment_duration = 2;
   config->live_window = 6;
   config->reconnect_grace = 30;
