@@ -38,7 +38,7 @@
 #define MAX_VIEWERS_PER_STREAM 100000
 #define SHUTDOWN_TIMEOUT_S 15
 #define EDGE_PULL_DELAY_MS 500
-#define EDGE_PULL_ATTEMPTS 10
+#define PULL_RETRY_DELAY_MS 1000
 
 typedef enum {
   SOURCE_RTMP,
@@ -55,6 +55,7 @@ struct _VezaBroadcasts {
   GHashTable     *by_stream;     /* stream id → Broadcast */
   GHashTable     *presence;      /* stream id → (viewer id → gint64 last seen) */
   GHashTable     *edge_keys;     /* sha256 (edge key) → stream id */
+  GHashTable     *edge_starting; /* stream id → PullStart, row being started */
   guint           tick_id;
   gboolean        shutting_down;
   GTask          *shutdown_task;
@@ -72,9 +73,8 @@ struct _Broadcast {
   VezaMediaPipeline *draining;     /* the previous publisher's pipeline, closing its last segment */
   VezaHlsWriter     *writer;
   char              *pull_url;     /* for pulls: may hold a key; never logged */
-  guint              grace_id;
+  guint              grace_id;     /* publisher dropped, or pull upstream lost */
   guint              retry_id;
-  guint              pull_attempts;
   gboolean           ending;       /* end requested: no resume any more */
   gboolean           ended;
   GPtrArray         *end_waiters;  /* GTask */
@@ -405,6 +405,13 @@ on_pipeline_created (VezaMediaPipeline *pipeline,
                      GstElement        *audio_tee,
                      Broadcast         *b)
 {
+  /* The remux pipeline is built from media received: a pull whose
+   * upstream was lost has it back. */
+  if (b->kind == SOURCE_PULL && b->grace_id != 0)
+    {
+      g_clear_handle_id (&b->grace_id, g_source_remove);
+      g_message ("stream %s: the pulled stream is back; broadcast continues", b->stream_id);
+    }
   veza_server_emit_pipeline_created (b->owner->server, b->stream_id, gst_pipeline,
                                      video_tee, audio_tee);
 }
@@ -418,11 +425,29 @@ on_segment_added (VezaMediaPipeline *pipeline,
   veza_server_get_counters_mutable (b->owner->server)->hls_segments_total++;
 }
 
+/* A pull may try again after this failure: its upstream is unreachable or
+ * went away, which may not last. */
+static gboolean
+pull_may_retry (Broadcast    *b,
+                const GError *error)
+{
+  return b->kind == SOURCE_PULL && !b->owner->shutting_down &&
+         veza_server_get_config (b->owner->server)->reconnect_grace > 0 &&
+         (error == NULL || g_error_matches (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_SOURCE));
+}
+
 static void
 on_pipeline_error (VezaMediaPipeline *pipeline,
                    const GError      *error,
                    Broadcast         *b)
 {
+  if (pull_may_retry (b, error))
+    {
+      /* "stopped" follows; it tries again. Once per loss in the log. */
+      if (b->grace_id == 0)
+        g_message ("stream %s: the pull source failed: %s", b->stream_id, error->message);
+      return;
+    }
   g_warning ("stream %s: media pipeline failed: %s", b->stream_id, error->message);
   /* "stopped" follows; it ends the broadcast. */
   b->ending = TRUE;
@@ -438,6 +463,18 @@ on_pipeline_error (VezaMediaPipeline *pipeline,
 
 static gboolean retry_pull (gpointer user_data);
 
+static gboolean
+on_pull_grace_expired (gpointer user_data)
+{
+  Broadcast *b = user_data;
+
+  b->grace_id = 0;
+  g_message ("stream %s: the pulled stream did not come back within the grace; ending",
+             b->stream_id);
+  broadcast_end (b);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_pipeline_stopped (VezaMediaPipeline *pipeline,
                      Broadcast         *b)
@@ -452,11 +489,21 @@ on_pipeline_stopped (VezaMediaPipeline *pipeline,
     }
 
   /* A pipeline that stopped on its own: for a pull whose upstream went
-   * away, try again while the grace allows; otherwise the source is gone
-   * for good. For RTMP publishes the session decides (closed/unpublished). */
-  if (b->kind == SOURCE_PULL && b->pull_attempts < EDGE_PULL_ATTEMPTS)
+   * away (it ended its stream, failed or went idle), try again every
+   * second while the grace allows; media received again (a new remux
+   * pipeline) cancels the grace. For RTMP publishes the session decides
+   * (closed/unpublished). */
+  if (pull_may_retry (b, NULL))
     {
-      b->retry_id = g_timeout_add (EDGE_PULL_DELAY_MS * 2, retry_pull, b);
+      if (b->grace_id == 0)
+        {
+          guint grace = veza_server_get_config (b->owner->server)->reconnect_grace;
+
+          g_message ("stream %s: the pulled stream stopped; trying again for %u s",
+                     b->stream_id, grace);
+          b->grace_id = g_timeout_add_seconds (grace, on_pull_grace_expired, b);
+        }
+      b->retry_id = g_timeout_add (PULL_RETRY_DELAY_MS, retry_pull, b);
       return;
     }
   /* A publisher's pipeline that stopped by itself while the publisher is
@@ -805,7 +852,6 @@ retry_pull (gpointer user_data)
   b->retry_id = 0;
   if (b->ending)
     return G_SOURCE_REMOVE;
-  b->pull_attempts++;
   /* The first attempt of an edge pull comes here too, before any writer. */
   start_pipeline (b, b->writer != NULL && veza_hls_writer_get_n_segments (b->writer) > 0);
   return G_SOURCE_REMOVE;
@@ -816,7 +862,20 @@ typedef struct {
   GTask          *task;
   char           *url;
   gboolean        from_edge;
+  char           *stream_id;     /* edge pulls: as authorised (the live row may be its successor) */
+  char           *key_hash;      /* edge pulls */
+  gboolean        unpublished;   /* edge pulls: the edge's publisher left meanwhile */
 } PullStart;
+
+static void
+pull_start_free (PullStart *ps)
+{
+  g_clear_object (&ps->task);
+  g_free (ps->url);
+  g_free (ps->stream_id);
+  g_free (ps->key_hash);
+  g_free (ps);
+}
 
 static void
 on_pull_row_begun (GObject      *source,
@@ -829,8 +888,15 @@ on_pull_row_begun (GObject      *source,
   Broadcast *b;
 
   if (dropped (error) && ps->task == NULL)
-    ;
-  else if (r == NULL)
+    {
+      /* @ps->self is gone */
+      pull_start_free (ps);
+      return;
+    }
+  if (ps->from_edge)
+    g_hash_table_remove (ps->self->edge_starting, ps->stream_id);
+
+  if (r == NULL)
     {
       if (ps->task != NULL)
         g_task_return_error (ps->task, g_steal_pointer (&error));
@@ -848,21 +914,35 @@ on_pull_row_begun (GObject      *source,
 
       b = broadcast_new (ps->self, stream_id, SOURCE_PULL);
       b->pull_url = g_strdup (ps->url);
-      /* Edge publishes may take a moment to reach the edge after its
-       * callback answered: the first attempt waits a little. */
+      if (ps->unpublished || ps->self->shutting_down)
+        {
+          /* The edge's publisher left, or the server is going away, while
+           * the row was being started: begin and end at once. */
+          broadcast_end (b);
+          if (ps->task != NULL)
+            g_task_return_new_error (ps->task, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                     "The server is shutting down");
+          pull_start_free (ps);
+          return;
+        }
       if (ps->from_edge)
-        b->retry_id = g_timeout_add (EDGE_PULL_DELAY_MS, retry_pull, b);
+        {
+          /* The edge's publisher ends the live row, which may be a
+           * successor of the row its key was checked against. */
+          g_hash_table_replace (ps->self->edge_keys, g_strdup (ps->key_hash), g_strdup (stream_id));
+          /* Edge publishes may take a moment to reach the edge after its
+           * callback answered: the first attempt waits a little. */
+          b->retry_id = g_timeout_add (EDGE_PULL_DELAY_MS, retry_pull, b);
+        }
       else
         start_pipeline (b, FALSE);
       g_message ("stream %s: pulling%s", stream_id, ps->from_edge ? " from the edge" : "");
       emit_with_row (ps->self, "stream-started", stream_id);
       if (ps->task != NULL)
-        g_task_return_boolean (ps->task, TRUE);
+        g_task_return_pointer (ps->task, g_strdup (stream_id), g_free);
     }
 
-  g_clear_object (&ps->task);
-  g_free (ps->url);
-  g_free (ps);
+  pull_start_free (ps);
 }
 
 static void
@@ -891,8 +971,7 @@ on_pull_source (GObject      *source,
       return;
     }
 
-  g_object_unref (ps->task);
-  g_free (ps);
+  pull_start_free (ps);
 }
 
 void
@@ -912,12 +991,20 @@ veza_broadcasts_start_pull_async (VezaBroadcasts      *self,
                        1, params, NULL, on_pull_source, ps);
 }
 
-gboolean
+char *
 veza_broadcasts_start_pull_finish (VezaBroadcasts  *self,
                                    GAsyncResult    *result,
                                    GError         **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+veza_broadcasts_is_busy (VezaBroadcasts *self,
+                         const char     *stream_id)
+{
+  return g_hash_table_contains (self->by_stream, stream_id) ||
+         g_hash_table_contains (self->edge_starting, stream_id);
 }
 
 void
@@ -926,24 +1013,24 @@ veza_broadcasts_pull_from_edge (VezaBroadcasts *self,
                                 const char     *pull_url)
 {
   PullStart *ps;
+  const char *key;
 
+  if (veza_broadcasts_is_busy (self, stream_id))
+    return;
   if (pull_url == NULL)
     {
       g_warning ("stream %s: the edge did not say where it is (no tcurl); not pulling", stream_id);
       return;
     }
-  if (g_hash_table_contains (self->by_stream, stream_id))
-    return;
 
   ps = g_new0 (PullStart, 1);
   ps->self = self;
   ps->url = g_strdup (pull_url);
   ps->from_edge = TRUE;
-  {
-    const char *key = strrchr (pull_url, '/');
-    g_hash_table_replace (self->edge_keys, veza_secret_hash (key != NULL ? key + 1 : pull_url),
-                          g_strdup (stream_id));
-  }
+  ps->stream_id = g_strdup (stream_id);
+  key = strrchr (pull_url, '/');
+  ps->key_hash = veza_secret_hash (key != NULL ? key + 1 : pull_url);
+  g_hash_table_insert (self->edge_starting, ps->stream_id, ps);
   begin_row_async (self, stream_id, on_pull_row_begun, ps);
 }
 
@@ -957,11 +1044,26 @@ veza_broadcasts_edge_unpublished_async (VezaBroadcasts      *self,
   g_autofree char *hash = veza_secret_hash (key);
   const char *stream_id = g_hash_table_lookup (self->edge_keys, hash);
   Broadcast *b = stream_id != NULL ? g_hash_table_lookup (self->by_stream, stream_id) : NULL;
+  GHashTableIter iter;
+  gpointer value;
+  gboolean found = b != NULL;
 
-  if (b != NULL)
+  /* A pull whose row is still being started ends as soon as it is. */
+  g_hash_table_iter_init (&iter, self->edge_starting);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      PullStart *ps = value;
+
+      if (g_str_equal (ps->key_hash, hash))
+        {
+          ps->unpublished = TRUE;
+          found = TRUE;
+        }
+    }
+  if (b != NULL && b->kind == SOURCE_PULL)
     broadcast_end (b);
   g_hash_table_remove (self->edge_keys, hash);
-  g_task_return_boolean (task, b != NULL);
+  g_task_return_boolean (task, found);
 }
 
 /* ---- external ingest and API-driven ends -------------------------------- */
@@ -1359,6 +1461,7 @@ veza_broadcasts_new (VezaServer *server)
   self->presence = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) g_hash_table_unref);
   self->edge_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->edge_starting = g_hash_table_new (g_str_hash, g_str_equal);
   return self;
 }
 
@@ -1381,7 +1484,8 @@ veza_broadcasts_start (VezaBroadcasts  *self,
   g_signal_connect (self->rtmp, "publish", G_CALLBACK (on_rtmp_publish), self);
   host = strchr (config->rtmp_address, ':') != NULL
          ? g_strdup_printf ("[%s]", config->rtmp_address) : g_strdup (config->rtmp_address);
-  g_message (_("listening on rtmp://%s:%u"), host, *out_rtmp_port);
+  /* Not translated: scripts read the port from this line. */
+  g_message ("listening on rtmp://%s:%u", host, *out_rtmp_port);
 
   /* Broadcasts a crash left live: close their playlists and rows. */
   veza_db_query_async (db_of (self), "SELECT id FROM live_streams WHERE is_live",
@@ -1470,6 +1574,7 @@ veza_broadcasts_free (VezaBroadcasts *self)
   g_hash_table_unref (self->by_stream);
   g_hash_table_unref (self->presence);
   g_hash_table_unref (self->edge_keys);
+  g_hash_table_unref (self->edge_starting);
   g_clear_object (&self->rtmp);
   if (self->shutdown_task != NULL)
     {

@@ -39,17 +39,25 @@ void            veza_broadcasts_start_external_async (VezaBroadcasts      *self,
 char           *veza_broadcasts_start_external_finish (VezaBroadcasts  *self,
                                                        GAsyncResult    *result,
                                                        GError         **error);
-/* Starts pulling a stream that has a source_url. */
+/* Starts pulling a stream that has a source_url. The finish function
+ * returns the id of the live row: @stream_id itself, or its successor when
+ * @stream_id had already ended. */
 void            veza_broadcasts_start_pull_async (VezaBroadcasts      *self,
                                                   const char          *stream_id,
                                                   GAsyncReadyCallback  callback,
                                                   gpointer             user_data);
-gboolean        veza_broadcasts_start_pull_finish (VezaBroadcasts  *self,
+char           *veza_broadcasts_start_pull_finish (VezaBroadcasts  *self,
                                                    GAsyncResult    *result,
                                                    GError         **error);
 
+/* Whether @stream_id has a broadcast here, or an edge pull of it is being
+ * started: an nginx-rtmp edge must then refuse another publisher (the end
+ * of its publish would end the first one's broadcast). */
+gboolean        veza_broadcasts_is_busy          (VezaBroadcasts  *self,
+                                                  const char      *stream_id);
 /* An nginx-rtmp edge accepted a publish of @stream_id: pull it from
- * @pull_url (nullable: the edge did not say where it is). */
+ * @pull_url (nullable: the edge did not say where it is). Nothing happens
+ * when the stream is busy. */
 void            veza_broadcasts_pull_from_edge   (VezaBroadcasts  *self,
                                                   const char      *stream_id,
                                                   const char      *pull_url);

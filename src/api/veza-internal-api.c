@@ -322,12 +322,20 @@ on_edge_publish_authorized (VezaPublishAuth *auth,
                             gpointer         user_data)
 {
   PublishOp *op = user_data;
+  VezaBroadcasts *broadcasts = veza_server_get_broadcasts (op->api->server);
 
-  if (allowed)
+  if (allowed && veza_broadcasts_is_busy (broadcasts, stream_id))
+    {
+      /* nginx-rtmp reports the end of every publish it let through: a
+       * second publisher's would end the first one's broadcast. */
+      g_message ("edge publish refused: stream %s already has a publisher", stream_id);
+      veza_request_respond_error (op->request, SOUP_STATUS_FORBIDDEN, "forbidden",
+                                  _("Unknown or busy stream key"));
+    }
+  else if (allowed)
     {
       g_message ("edge publish accepted for stream %s", stream_id);
-      veza_broadcasts_pull_from_edge (veza_server_get_broadcasts (op->api->server),
-                                      stream_id, op->pull_url);
+      veza_broadcasts_pull_from_edge (broadcasts, stream_id, op->pull_url);
       g_autoptr(GBytes) ok = g_bytes_new_static ("OK\n", 3);
 
       veza_request_respond_bytes (op->request, SOUP_STATUS_OK, "text/plain", ok);

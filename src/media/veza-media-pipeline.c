@@ -499,7 +499,12 @@ do_finish (VezaMediaPipeline *self, GError *error)
 
   if (owned_error != NULL)
     {
-      g_warning ("stream %s: media pipeline failed: %s", self->stream_id, owned_error->message);
+      /* A pull source's failure may not last: the owner decides how bad
+       * it is (and may try again). */
+      if (g_error_matches (owned_error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_SOURCE))
+        GST_INFO ("stream %s: pull source failed: %s", self->stream_id, owned_error->message);
+      else
+        g_warning ("stream %s: media pipeline failed: %s", self->stream_id, owned_error->message);
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, owned_error);
     }
   else
