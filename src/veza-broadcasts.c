@@ -220,8 +220,7 @@ emit_with_row (VezaBroadcasts *self,
   op->signal_name = g_strdup (signal_name);
   op->stream_id = g_strdup (stream_id);
   veza_db_query_async (db_of (self),
-                       "SELECT " VEZA_STREAM_COLUMNS
-                       " FROM live_streams s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+                       VEZA_STREAM_BY_ID_SQL,
                        1, params, self->cancellable, on_row_for_signal, op);
 }
 
@@ -271,6 +270,14 @@ begin_row_async (VezaBroadcasts      *self,
 }
 
 /* ---- ending ------------------------------------------------------------- */
+
+/* Ends row $1; $2: whether it recorded segments (then it is a VOD). */
+#define END_ROW_SQL \
+  "UPDATE live_streams SET is_live = false, ended_at = now ()," \
+  "  is_vod = $2::boolean, viewer_count = 0," \
+  "  stream_url = CASE WHEN $2::boolean THEN '/hls/' || id || '/vod.m3u8' END," \
+  "  updated_at = now ()" \
+  " WHERE id = $1"
 
 static void
 finish_waiters (Broadcast    *b,
@@ -351,11 +358,7 @@ complete_end (Broadcast *b)
   params[0] = b->stream_id;
   params[1] = n_segments > 0 ? "t" : "f";
   veza_db_query_async (db_of (b->owner),
-                       "UPDATE live_streams SET is_live = false, ended_at = now (),"
-                       "  is_vod = $2::boolean, viewer_count = 0,"
-                       "  stream_url = CASE WHEN $2::boolean THEN '/hls/' || id || '/vod.m3u8' END,"
-                       "  updated_at = now ()"
-                       " WHERE id = $1 RETURNING id",
+                       END_ROW_SQL " RETURNING id",
                        2, params, b->owner->cancellable, on_row_ended, b);
 }
 
@@ -1196,11 +1199,7 @@ veza_broadcasts_end_async (VezaBroadcasts      *self,
     const char *params[2] = { stream_id, has_vod ? "t" : "f" };
 
     veza_db_query_async (db_of (self),
-                         "UPDATE live_streams SET is_live = false, ended_at = now (),"
-                         "  is_vod = $2::boolean, viewer_count = 0,"
-                         "  stream_url = CASE WHEN $2::boolean THEN '/hls/' || id || '/vod.m3u8' END,"
-                         "  updated_at = now ()"
-                         " WHERE id = $1 AND is_live RETURNING id",
+                         END_ROW_SQL " AND is_live RETURNING id",
                          2, params, NULL, on_orphan_ended, task);
   }
 }

@@ -112,8 +112,7 @@ answer_with_stream (Op *op)
   const char *params[1] = { op->stream_id };
 
   veza_db_query_async (veza_server_get_db (op->api->server),
-                       "SELECT " VEZA_STREAM_COLUMNS
-                       " FROM live_streams s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+                       VEZA_STREAM_BY_ID_SQL,
                        1, params, NULL, on_stream_row, op);
 }
 

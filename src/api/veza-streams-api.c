@@ -600,7 +600,7 @@ handle_get (VezaRequest *request,
     return;
   params[0] = id;
   veza_db_query_async (veza_server_get_db (api->server),
-                       "SELECT " VEZA_STREAM_COLUMNS FROM_STREAMS " WHERE s.id = $1",
+                       VEZA_STREAM_BY_ID_SQL,
                        1, params, NULL, on_single_stream, op_new (api, request));
 }
 
@@ -847,7 +847,7 @@ on_ended (GObject      *source,
   op->owner_form = TRUE;
   db = db_of (op);
   veza_db_query_async (db,
-                       "SELECT " VEZA_STREAM_COLUMNS FROM_STREAMS " WHERE s.id = $1",
+                       VEZA_STREAM_BY_ID_SQL,
                        1, params, NULL, on_single_stream, g_steal_pointer (&op));
 }
 
@@ -893,7 +893,7 @@ on_pull_started (GObject      *source,
   op->owner_form = TRUE;
   db = db_of (op);
   veza_db_query_async (db,
-                       "SELECT " VEZA_STREAM_COLUMNS FROM_STREAMS " WHERE s.id = $1",
+                       VEZA_STREAM_BY_ID_SQL,
                        1, params, NULL, on_single_stream, g_steal_pointer (&op));
 }
 

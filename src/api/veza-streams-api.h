@@ -15,6 +15,11 @@ G_BEGIN_DECLS
   " s.viewer_count, s.scheduled_at, s.started_at, s.ended_at, s.stream_url, s.source_url," \
   " s.created_at, s.updated_at"
 
+/* One stream by id ($1), every column above */
+#define VEZA_STREAM_BY_ID_SQL \
+  "SELECT " VEZA_STREAM_COLUMNS \
+  " FROM live_streams s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+
 void        veza_streams_api_register (VezaServer *server);
 /* (transfer full): the public form, or the owner's form with stream_key,
  * rtmp_url and source_url */
