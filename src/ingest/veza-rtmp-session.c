@@ -16,6 +16,7 @@
 #include "veza-rtmp-handshake.h"
 
 #define READ_SIZE          65536
+#define READS_PER_DISPATCH 8
 #define OUT_CHUNK_SIZE     4096
 #define OUR_WINDOW_ACK     2500000
 #define PEER_BANDWIDTH     2500000
@@ -49,6 +50,7 @@ struct _VezaRtmpSession {
   GCancellable *cancellable;
   GMainContext *context;
   GSource *timer;
+  GSource *read_source;  /* readable socket, attached while open */
 
   VezaRtmpLimits limits;
   VezaRtmpPublishFunc publish_func;
@@ -117,6 +119,11 @@ finish (VezaRtmpSession *self, const GError *error)
     {
       g_source_destroy (self->timer);
       g_clear_pointer (&self->timer, g_source_unref);
+    }
+  if (self->read_source)
+    {
+      g_source_destroy (self->read_source);
+      g_clear_pointer (&self->read_source, g_source_unref);
     }
   if (self->connection)
     {
@@ -751,50 +758,78 @@ process_input (VezaRtmpSession *self, const guint8 *data, gsize len, GError **er
   return TRUE;
 }
 
-static void
-read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+/* Handles one read: @n bytes in read_buf, 0 at end of stream, -1 with
+ * @error.  Returns FALSE once the session is closed. */
+static gboolean
+handle_read (VezaRtmpSession *self, gssize n, const GError *error)
 {
-  g_autoptr (VezaRtmpSession) self = user_data;
-  g_autoptr (GError) error = NULL;
-  gssize n;
+  g_autoptr (GError) local_error = NULL;
 
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (self->phase == PHASE_CLOSED)
-    return;
   if (n < 0)
     {
       fail (self, error);
-      return;
+      return FALSE;
     }
   if (n == 0)
     {
       if (self->phase == PHASE_HANDSHAKE || self->phase == PHASE_HANDSHAKEN)
         {
-          g_set_error_literal (&error, VEZA_RTMP_ERROR, VEZA_RTMP_ERROR_HANDSHAKE,
+          g_set_error_literal (&local_error, VEZA_RTMP_ERROR, VEZA_RTMP_ERROR_HANDSHAKE,
                                "connection closed during the handshake");
-          fail (self, error);
+          fail (self, local_error);
         }
       else
         finish (self, NULL);
-      return;
+      return FALSE;
     }
 
   self->bytes_received += n;
   self->last_rx_us = g_get_monotonic_time ();
-  if (self->phase < PHASE_CLOSING && !process_input (self, self->read_buf, n, &error))
+  if (self->phase < PHASE_CLOSING && !process_input (self, self->read_buf, n, &local_error))
     {
-      fail (self, error);
-      return;
+      fail (self, local_error);
+      return FALSE;
     }
-  if (self->phase != PHASE_CLOSED)
-    start_read (self);
+  return self->phase != PHASE_CLOSED;
+}
+
+/* The socket is readable.  One source stays attached for the whole
+ * session (rather than one asynchronous read, with its task and sources,
+ * per read): a publisher sends one small message every few milliseconds.
+ * Reads until the socket is drained, at most READS_PER_DISPATCH times so
+ * that other connections get their turn. */
+static gboolean
+readable_cb (GObject *stream, gpointer user_data)
+{
+  g_autoptr (VezaRtmpSession) self = g_object_ref (user_data);
+
+  for (guint i = 0; i < READS_PER_DISPATCH; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n;
+
+      if (self->phase == PHASE_CLOSED)
+        return G_SOURCE_REMOVE;
+      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
+                                                    self->read_buf, READ_SIZE, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      if (!handle_read (self, n, error))
+        {
+          g_clear_pointer (&self->read_source, g_source_unref);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 static void
 start_read (VezaRtmpSession *self)
 {
-  g_input_stream_read_async (self->in, self->read_buf, READ_SIZE, G_PRIORITY_DEFAULT,
-                             self->cancellable, read_cb, g_object_ref (self));
+  self->read_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->in),
+                                                             NULL);
+  g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), self, NULL);
+  g_source_attach (self->read_source, self->context);
 }
 
 static gboolean
@@ -924,6 +959,11 @@ veza_rtmp_session_dispose (GObject *object)
     {
       g_source_destroy (self->timer);
       g_clear_pointer (&self->timer, g_source_unref);
+    }
+  if (self->read_source)
+    {
+      g_source_destroy (self->read_source);
+      g_clear_pointer (&self->read_source, g_source_unref);
     }
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (veza_rtmp_session_parent_class)->dispose (object);
