@@ -609,9 +609,7 @@ on_session_media (VezaRtmpSession *session,
                   GBytes          *payload,
                   Broadcast       *b)
 {
-  VezaCounters *counters = veza_server_get_counters_mutable (b->owner->server);
-
-  counters->ingest_bytes_total = veza_rtmp_server_get_bytes_received (b->owner->rtmp);
+  /* veza_ingest_bytes_total is refreshed by the once-a-second tick. */
   if (b->pipeline != NULL)
     veza_media_pipeline_push_tag (b->pipeline, type, timestamp, payload);
 }
