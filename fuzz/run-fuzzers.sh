@@ -4,7 +4,7 @@
 #   fuzz/run-fuzzers.sh [SECONDS] [BUILD_DIR]
 #
 # BUILD_DIR (default: build-fuzz next to this folder's parent, or
-# $VEZA_FUZZ_BUILD_DIR) must hold fuzz/fuzz-rtmp-chunk and fuzz/fuzz-amf0,
+# $VEZA_FUZZ_BUILD_DIR) must hold fuzz/fuzz-rtmp-chunk, fuzz/fuzz-amf0 and fuzz/fuzz-flv,
 # built with CC=clang and -Dfuzzing=true. The seed corpus in fuzz/corpus/ is
 # only read; new inputs go to a temporary folder. Exits non-zero if a target
 # is missing or finds a crash (the crashing input is kept and its path shown).
@@ -13,7 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-30}
 build=${2:-${VEZA_FUZZ_BUILD_DIR:-$here/../build-fuzz}}
-targets="fuzz-rtmp-chunk fuzz-amf0"
+targets="fuzz-rtmp-chunk fuzz-amf0 fuzz-flv"
 status=0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/veza-fuzz-XXXXXX") || exit 2

@@ -492,6 +492,7 @@ test_login_wrong_credentials (void)
   g_autoptr(TestResponse) unknown_user = login (nobody, PASSWORD);
   g_autoptr(TestResponse) empty_password = login (name, "");
 
+  g_assert_nonnull (token);
   test_assert_error (wrong_password, 401, "unauthorized");
   test_assert_error (unknown_user, 401, "unauthorized");
   /* The same answer, so that it does not tell which usernames exist. */
@@ -691,6 +692,7 @@ test_rate_limit_account (void)
   g_autofree char *token = register_ok (name);
   g_autofree char *other_token = register_ok (other);
 
+  g_assert_nonnull (other_token);
   clear_login_failures ();
   for (guint i = 0; i < 5; i++)
     {
@@ -742,6 +744,7 @@ test_rate_limit_success_clears (void)
   g_autofree char *name = unique_name ("clears");
   g_autofree char *token = register_ok (name);
 
+  g_assert_nonnull (token);
   clear_login_failures ();
   /* 4 failures, a success, then 4 more: never limited, since a success
    * clears the account's record. */

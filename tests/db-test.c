@@ -235,6 +235,7 @@ test_migrations_concurrent (void)
   GThread *handles[4];
   gint total = 0;
 
+  g_assert_nonnull (created);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     {
       threads[i].conninfo = other;
@@ -265,6 +266,7 @@ test_migrations_failing (void)
   g_autoptr (VezaDbResult) r = NULL;
   g_autoptr (GError) error = NULL;
 
+  g_assert_nonnull (created);
   /* A table in the way makes the first migration fail half-way. */
   blocker = query_ok (other_db, "CREATE TABLE login_failures (x integer)");
 
@@ -729,6 +731,7 @@ test_outage_stopped (void)
   gboolean recovered = FALSE;
   gint64 start, deadline;
 
+  g_assert_nonnull (before);
   veza_embedded_pg_stop (pg);
 
   start = g_get_monotonic_time ();

@@ -591,6 +591,8 @@ test_hls_serving_and_viewers (void)
     g_autoptr(TestResponse) r2 = test_request (ts, "GET", a, NULL, NULL, NULL);
     g_autoptr(TestResponse) r3 = test_request (ts, "GET", b, NULL, NULL, NULL);
 
+    g_assert_cmpuint (r1->status, ==, 200);
+    g_assert_cmpuint (r2->status, ==, 200);
     g_assert_cmpuint (r3->status, ==, 200);
   }
   count = test_request (ts, "GET", viewers, NULL, NULL, NULL);

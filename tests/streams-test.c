@@ -806,6 +806,7 @@ test_mine (void)
   g_autoptr(TestResponse) r = get (STREAMS "/me", token);
   JsonArray *items;
 
+  g_assert_nonnull (c);
   g_assert_cmpuint (r->status, ==, 200);
   items = list_items (r);
   g_assert_cmpuint (json_array_get_length (items), ==, 2);
