@@ -25,11 +25,12 @@ if [ $quick = 0 ]; then
 
   echo "== fuzzers (libFuzzer) =="
   [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true --buildtype=debug
-  ninja -C build-fuzz
+  ninja -C build-fuzz fuzz/fuzz-rtmp-chunk fuzz/fuzz-amf0 fuzz/fuzz-flv
   fuzz/run-fuzzers.sh "${FUZZ_SECONDS:-30}" build-fuzz
 fi
 
 echo "== tests =="
-[ -d build ] || meson setup build --buildtype=debugoptimized
+# Warnings are errors here: the tree builds clean with -Wall -Wextra.
+[ -d build ] || meson setup build --buildtype=debugoptimized --werror
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 1
