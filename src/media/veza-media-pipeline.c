@@ -5,10 +5,19 @@
  * Push mode (the built-in RTMP ingest hands us FLV tag bodies):
  *
  *   appsrc (FLV bytes we frame ourselves) ! flvdemux
- *     flvdemux.video ! h264parse ! capsfilter ! tee (video) ! queue ! splitmuxsink.video
- *     flvdemux.audio ! aacparse ! tee (audio) ! queue ! splitmuxsink.audio_0
- *   splitmuxsink: mpegtsmux + filesink, a new fragment on the first keyframe
- *   after the target duration.
+ *     flvdemux.video ! h264parse ! capsfilter ! tee (video) ! mpegtsmux
+ *     flvdemux.audio ! aacparse ! tee (audio) ! mpegtsmux
+ *   mpegtsmux ! fakesink, on whose pad a VezaTsSegmenter writes the files
+ *
+ * Two streaming threads per stream: the appsrc task (demuxer, parsers and
+ * tees) and the muxer's aggregator task (muxing and file writes).  The
+ * muxer's "latency" gives each of its pads room for a second of data, so
+ * the single upstream thread can run ahead on one track while the muxer
+ * waits for the other; no queue is needed between them.
+ *
+ * A new segment begins at the first keyframe that reaches the target
+ * duration, and is handed to the main context as soon as that keyframe
+ * leaves the muxer (see veza-ts-segmenter.c).
  *
  * Pull mode: a small source pipeline `rtmp2src ! appsink` receives the FLV
  * stream of an upstream server; its bytes are parsed into tags on the main
@@ -20,14 +29,16 @@
  * (or many tags); the tags seen until then are kept and pushed first, so the
  * AVC sequence header and the AAC configuration are never lost.
  *
- * Fragments are recorded under a hidden temporary name and, once closed,
- * renamed to the writer's next segment name and added to the playlists, all
- * on the main context.  The streaming threads only touch immutable fields
- * and the timing fields under the lock.
+ * Fragments are recorded under a hidden temporary name; once closed, they
+ * are announced with a bus message, renamed to the writer's next segment
+ * name and added to the playlists on the main context.  The streaming
+ * threads only touch immutable fields, the segmenter, and the pulled bytes
+ * under the lock.
  */
 
 #include "veza-media-pipeline.h"
 #include "veza-flv.h"
+#include "veza-ts-segmenter.h"
 
 #include <errno.h>
 #include <string.h>
@@ -44,6 +55,8 @@ GST_DEBUG_CATEGORY_STATIC (veza_media_debug);
 #define PROBE_MAX_TAGS 120
 #define PROBE_MAX_BYTES (4 * 1024 * 1024)
 #define PULL_IDLE_TIMEOUT_S 30
+/* how far one track may run ahead of the other at the muxer's pads */
+#define MUX_PAD_ROOM (1 * GST_SECOND)
 
 typedef enum
 {
@@ -54,14 +67,6 @@ typedef enum
   STATE_FINISHING,      /* teardown scheduled on the main context */
   STATE_STOPPED,
 } State;
-
-typedef struct
-{
-  char *location;               /* temporary file */
-  GstClockTime start_rt;
-  GstClockTime end_rt;
-  GDateTime *program_date_time;
-} Fragment;
 
 struct _VezaMediaPipeline
 {
@@ -102,7 +107,8 @@ struct _VezaMediaPipeline
   GstElement *audio_parse;
   GstElement *video_tee;
   GstElement *audio_tee;
-  GstElement *splitmux;
+  GstElement *segment_sink;
+  VezaTsSegmenter *segmenter;
 
   /* pull source */
   GstElement *src_pipeline;
@@ -113,14 +119,6 @@ struct _VezaMediaPipeline
   GMutex lock;
   GByteArray *incoming;         /* under lock: bytes from rtmp2src */
   gboolean incoming_overflow;   /* under lock */
-  gboolean anchored;            /* under lock */
-  GstClockTime anchor_rt;       /* under lock */
-  gint64 anchor_wall_us;        /* under lock */
-  GstClockTime max_end_rt;      /* under lock */
-
-  /* fragments, main context */
-  Fragment *open_fragment;
-  Fragment *closed_fragment;    /* closed, waiting to learn whether it was the last */
 
   guint64 bytes_in;
 };
@@ -142,14 +140,13 @@ G_DEFINE_FINAL_TYPE (VezaMediaPipeline, veza_media_pipeline, G_TYPE_OBJECT)
 static void schedule_finish (VezaMediaPipeline *self, GError *error);
 static void do_finish (VezaMediaPipeline *self, GError *error);
 
+/* Drops the fragment being recorded and those closed but not published:
+ * none of them is a segment.  No streaming thread may run. */
 static void
-fragment_free (Fragment *fragment)
+discard_recordings (VezaMediaPipeline *self)
 {
-  if (fragment == NULL)
-    return;
-  g_free (fragment->location);
-  g_clear_pointer (&fragment->program_date_time, g_date_time_unref);
-  g_free (fragment);
+  if (self->segmenter != NULL && veza_ts_segmenter_discard (self->segmenter))
+    GST_INFO ("stream %s: dropping the unfinished fragment", self->stream_id);
 }
 
 static void
@@ -187,20 +184,14 @@ veza_media_pipeline_dispose (GObject *object)
   remove_source (&self->stop_timeout);
   remove_source (&self->finish_source);
 
-  if (self->open_fragment != NULL)
-    {
-      /* never finished: not a segment */
-      g_unlink (self->open_fragment->location);
-      g_clear_pointer (&self->open_fragment, fragment_free);
-    }
-  g_clear_pointer (&self->closed_fragment, fragment_free);
+  g_clear_pointer (&self->segmenter, veza_ts_segmenter_free);
 
   g_clear_object (&self->appsrc);
   g_clear_object (&self->video_parse);
   g_clear_object (&self->audio_parse);
   g_clear_object (&self->video_tee);
   g_clear_object (&self->audio_tee);
-  g_clear_object (&self->splitmux);
+  g_clear_object (&self->segment_sink);
   gst_clear_object (&self->pipeline);
   g_clear_object (&self->writer);
 
@@ -294,8 +285,6 @@ veza_media_pipeline_init (VezaMediaPipeline *self)
   self->incoming = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
   self->serial = g_atomic_int_add (&pipeline_serial, 1);
-  self->anchor_rt = GST_CLOCK_TIME_NONE;
-  self->max_end_rt = GST_CLOCK_TIME_NONE;
 }
 
 static VezaMediaPipeline *
@@ -358,61 +347,23 @@ veza_media_pipeline_new_pull (const char    *stream_id,
 
 /* ---- fragments -------------------------------------------------------- */
 
-static GDateTime *
-wall_clock_at (VezaMediaPipeline *self, GstClockTime running_time)
-{
-  gint64 wall_us;
-
-  g_mutex_lock (&self->lock);
-  if (self->anchored && GST_CLOCK_TIME_IS_VALID (running_time))
-    {
-      gint64 delta_us = (gint64) GST_CLOCK_DIFF (self->anchor_rt, running_time) / 1000;
-      wall_us = self->anchor_wall_us + delta_us;
-    }
-  else
-    wall_us = g_get_real_time ();
-  g_mutex_unlock (&self->lock);
-
-  {
-    g_autoptr (GDateTime) seconds = g_date_time_new_from_unix_utc (wall_us / G_USEC_PER_SEC);
-    return g_date_time_add (seconds, wall_us % G_USEC_PER_SEC);
-  }
-}
-
-/* Turns the closed fragment into a segment of the broadcast. */
+/* Turns a closed fragment into a segment of the broadcast.  Takes
+ * @fragment. */
 static void
-publish_closed_fragment (VezaMediaPipeline *self, gboolean last)
+publish_fragment (VezaMediaPipeline *self, VezaTsFragment *fragment)
 {
-  Fragment *fragment = g_steal_pointer (&self->closed_fragment);
   g_autofree char *path = NULL;
   g_autofree char *filename = NULL;
-  GstClockTime end_rt;
+  g_autoptr (GDateTime) program_date_time = NULL;
+  GstClockTime end_rt = fragment->end_rt;
   double duration;
-
-  if (fragment == NULL)
-    return;
-
-  end_rt = fragment->end_rt;
-  if (last)
-    {
-      /* The last fragment closes at the start time of its last buffer;
-       * extend it by the buffers' durations. */
-      GstClockTime max_end;
-
-      g_mutex_lock (&self->lock);
-      max_end = self->max_end_rt;
-      g_mutex_unlock (&self->lock);
-      if (GST_CLOCK_TIME_IS_VALID (max_end) && GST_CLOCK_TIME_IS_VALID (end_rt) &&
-          max_end > end_rt && max_end - end_rt < GST_SECOND)
-        end_rt = max_end;
-    }
 
   if (!GST_CLOCK_TIME_IS_VALID (fragment->start_rt) || !GST_CLOCK_TIME_IS_VALID (end_rt) ||
       end_rt <= fragment->start_rt)
     {
       GST_INFO ("stream %s: dropping an empty fragment", self->stream_id);
       g_unlink (fragment->location);
-      fragment_free (fragment);
+      veza_ts_fragment_free (fragment);
       return;
     }
 
@@ -423,46 +374,32 @@ publish_closed_fragment (VezaMediaPipeline *self, gboolean last)
       int saved_errno = errno;
       g_warning ("stream %s: cannot store a segment: %s", self->stream_id, g_strerror (saved_errno));
       g_unlink (fragment->location);
-      fragment_free (fragment);
+      veza_ts_fragment_free (fragment);
       return;
     }
 
-  veza_hls_writer_add_segment (self->writer, path, duration, fragment->program_date_time);
+  program_date_time = veza_ts_segmenter_wall_clock_at (self->segmenter, fragment->start_rt);
+  veza_hls_writer_add_segment (self->writer, path, duration, program_date_time);
   filename = g_path_get_basename (path);
   GST_DEBUG ("stream %s: segment %s, %.3f s", self->stream_id, filename, duration);
-  fragment_free (fragment);
+  veza_ts_fragment_free (fragment);
 
   g_signal_emit (self, signals[SIGNAL_SEGMENT_ADDED], 0, filename, duration);
 }
 
+/* Publishes the fragments closed by the muxer's thread, oldest first. */
 static void
-handle_splitmux_message (VezaMediaPipeline *self, const GstStructure *s)
+publish_closed_fragments (VezaMediaPipeline *self)
 {
-  const char *location = gst_structure_get_string (s, "location");
-  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  /* a handler may drop the last reference */
+  G_GNUC_UNUSED g_autoptr (VezaMediaPipeline) keep = g_object_ref (self);
 
-  if (location == NULL)
+  VezaTsFragment *fragment;
+
+  if (self->segmenter == NULL)
     return;
-  gst_structure_get_clock_time (s, "running-time", &running_time);
-
-  if (gst_structure_has_name (s, "splitmuxsink-fragment-opened"))
-    {
-      publish_closed_fragment (self, FALSE);
-      fragment_free (self->open_fragment);
-      self->open_fragment = g_new0 (Fragment, 1);
-      self->open_fragment->location = g_strdup (location);
-      self->open_fragment->start_rt = running_time;
-      self->open_fragment->end_rt = GST_CLOCK_TIME_NONE;
-      self->open_fragment->program_date_time = wall_clock_at (self, running_time);
-    }
-  else if (gst_structure_has_name (s, "splitmuxsink-fragment-closed"))
-    {
-      if (self->open_fragment == NULL || g_strcmp0 (self->open_fragment->location, location) != 0)
-        return;
-      publish_closed_fragment (self, FALSE);
-      self->closed_fragment = g_steal_pointer (&self->open_fragment);
-      self->closed_fragment->end_rt = running_time;
-    }
+  while ((fragment = veza_ts_segmenter_pop_fragment (self->segmenter)) != NULL)
+    publish_fragment (self, fragment);
 }
 
 /* ---- teardown --------------------------------------------------------- */
@@ -487,14 +424,10 @@ do_finish (VezaMediaPipeline *self, GError *error)
   shutdown_pipelines (self);
   remove_source (&self->drain_source);
 
-  publish_closed_fragment (self, owned_error == NULL);
-  if (self->open_fragment != NULL)
-    {
-      /* interrupted mid-fragment: the file may be truncated */
-      GST_INFO ("stream %s: dropping the unfinished fragment", self->stream_id);
-      g_unlink (self->open_fragment->location);
-      g_clear_pointer (&self->open_fragment, fragment_free);
-    }
+  /* the fragments closed so far are segments; the one being recorded,
+   * interrupted, is not */
+  publish_closed_fragments (self);
+  discard_recordings (self);
   g_ptr_array_set_size (self->pending_tags, 0);
 
   if (owned_error != NULL)
@@ -593,8 +526,9 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
       break;
 
     case GST_MESSAGE_ELEMENT:
-      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->splitmux))
-        handle_splitmux_message (self, gst_message_get_structure (message));
+      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->segment_sink) &&
+          gst_message_has_name (message, VEZA_TS_SEGMENTER_FRAGMENT_CLOSED))
+        publish_closed_fragments (self);
       break;
 
     default:
@@ -616,14 +550,6 @@ attach_bus_watch (VezaMediaPipeline *self, GstElement *pipeline, GstBusFunc func
 }
 
 /* ---- streaming-thread callbacks --------------------------------------- */
-
-static char *
-format_location_cb (GstElement *splitmux, guint fragment_id, gpointer user_data)
-{
-  VezaMediaPipeline *self = user_data;
-
-  return g_strdup_printf ("%s/.recording-%u-%06u.ts", self->dir, self->serial, fragment_id);
-}
 
 static void
 demux_pad_added_cb (GstElement *demux, GstPad *pad, gpointer user_data)
@@ -649,68 +575,6 @@ demux_pad_added_cb (GstElement *demux, GstPad *pad, gpointer user_data)
   if (GST_PAD_LINK_FAILED (ret))
     GST_ELEMENT_ERROR (demux, STREAM, FORMAT, ("Cannot link the %s track", name),
                        ("link result %s", gst_pad_link_get_name (ret)));
-}
-
-typedef struct
-{
-  VezaMediaPipeline *self;
-  GstSegment segment;
-} TimingProbe;
-
-/* Records the wall-clock anchor and the end of the latest buffer. */
-static GstPadProbeReturn
-timing_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  TimingProbe *probe = user_data;
-  VezaMediaPipeline *self = probe->self;
-
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
-    {
-      GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-      if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
-        gst_event_copy_segment (event, &probe->segment);
-    }
-  else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER)
-    {
-      GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-      GstClockTime pts = GST_BUFFER_PTS_IS_VALID (buffer) ? GST_BUFFER_PTS (buffer)
-                                                          : GST_BUFFER_DTS (buffer);
-      GstClockTime rt, end_rt;
-
-      if (!GST_CLOCK_TIME_IS_VALID (pts) || probe->segment.format != GST_FORMAT_TIME)
-        return GST_PAD_PROBE_OK;
-      rt = gst_segment_to_running_time (&probe->segment, GST_FORMAT_TIME, pts);
-      if (!GST_CLOCK_TIME_IS_VALID (rt))
-        return GST_PAD_PROBE_OK;
-      end_rt = rt;
-      if (GST_BUFFER_DURATION_IS_VALID (buffer))
-        end_rt += GST_BUFFER_DURATION (buffer);
-
-      g_mutex_lock (&self->lock);
-      if (!self->anchored)
-        {
-          self->anchored = TRUE;
-          self->anchor_rt = rt;
-          self->anchor_wall_us = g_get_real_time ();
-        }
-      if (!GST_CLOCK_TIME_IS_VALID (self->max_end_rt) || end_rt > self->max_end_rt)
-        self->max_end_rt = end_rt;
-      g_mutex_unlock (&self->lock);
-    }
-
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-add_timing_probe (VezaMediaPipeline *self, GstElement *element)
-{
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, "src");
-  TimingProbe *probe = g_new0 (TimingProbe, 1);
-
-  probe->self = self;
-  gst_segment_init (&probe->segment, GST_FORMAT_UNDEFINED);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                     timing_probe_cb, probe, g_free);
 }
 
 /* ---- building the remux pipeline -------------------------------------- */
@@ -742,34 +606,31 @@ check_factories (const char *const *names, GError **error)
   return TRUE;
 }
 
-/* parse ! capsfilter ! tee ! queue ! splitmuxsink.<mux_pad>; returns the tee */
+/* parse ! capsfilter ! tee ! mux; returns the tee */
 static GstElement *
 build_branch (VezaMediaPipeline *self,
+              GstElement        *mux,
               const char        *kind,
               const char        *parser_factory,
               const char        *caps_string,
-              const char        *mux_pad_name,
               GstElement       **parse_out,
               GError           **error)
 {
   g_autofree char *parse_name = g_strdup_printf ("%s-parse", kind);
   g_autofree char *caps_name = g_strdup_printf ("%s-caps", kind);
   g_autofree char *tee_name = g_strdup_printf ("%s-tee", kind);
-  g_autofree char *queue_name = g_strdup_printf ("%s-queue", kind);
-  GstElement *parse, *capsfilter, *tee, *queue;
+  GstElement *parse, *capsfilter, *tee;
   g_autoptr (GstCaps) caps = gst_caps_from_string (caps_string);
-  g_autoptr (GstPad) queue_src = NULL;
+  g_autoptr (GstPad) tee_src = NULL;
   g_autoptr (GstPad) mux_sink = NULL;
 
   parse = make_element (parser_factory, parse_name, error);
   capsfilter = parse ? make_element ("capsfilter", caps_name, error) : NULL;
   tee = capsfilter ? make_element ("tee", tee_name, error) : NULL;
-  queue = tee ? make_element ("queue", queue_name, error) : NULL;
-  if (queue == NULL)
+  if (tee == NULL)
     {
       g_clear_object (&parse);
       g_clear_object (&capsfilter);
-      g_clear_object (&tee);
       return NULL;
     }
 
@@ -778,16 +639,27 @@ build_branch (VezaMediaPipeline *self,
   g_object_set (capsfilter, "caps", caps, NULL);
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
 
-  gst_bin_add_many (GST_BIN (self->pipeline), parse, capsfilter, tee, queue, NULL);
-  if (!gst_element_link_many (parse, capsfilter, tee, queue, NULL))
+  gst_bin_add_many (GST_BIN (self->pipeline), parse, capsfilter, tee, NULL);
+  if (!gst_element_link_many (parse, capsfilter, tee, NULL))
     goto link_failed;
 
-  mux_sink = gst_element_request_pad_simple (self->splitmux, mux_pad_name);
-  queue_src = gst_element_get_static_pad (queue, "src");
-  if (mux_sink == NULL || GST_PAD_LINK_FAILED (gst_pad_link (queue_src, mux_sink)))
+  tee_src = gst_element_request_pad_simple (tee, "src_%u");
+  mux_sink = gst_element_request_pad_simple (mux, "sink_%d");
+  if (tee_src == NULL || mux_sink == NULL || GST_PAD_LINK_FAILED (gst_pad_link (tee_src, mux_sink)))
     goto link_failed;
 
-  add_timing_probe (self, parse);
+  /* segments are timed on the video track when there is one: the demuxer
+   * may start the tracks' running times at different points */
+  if (g_str_equal (kind, "video") || !self->has_video)
+    {
+      g_autoptr (GstPad) parse_src = gst_element_get_static_pad (parse, "src");
+      /* the muxer names its pads after their PIDs */
+      g_autofree char *pad_name = gst_pad_get_name (mux_sink);
+      guint pid = (guint) g_ascii_strtoull (pad_name + strlen ("sink_"), NULL, 10);
+
+      veza_ts_segmenter_set_timing_track (self->segmenter, parse_src, pid, self->has_video);
+    }
+
   *parse_out = g_object_ref (parse);
   return g_object_ref (tee);
 
@@ -802,7 +674,7 @@ build_pipeline (VezaMediaPipeline *self, GError **error)
 {
   g_autofree char *name = g_strdup_printf ("veza-%s", self->stream_id);
   g_autoptr (GstCaps) flv_caps = gst_caps_new_empty_simple ("video/x-flv");
-  GstElement *demux, *mux, *sink;
+  GstElement *demux, *mux;
 
   self->appsrc = make_element ("appsrc", "flv-src", error);
   if (self->appsrc == NULL)
@@ -820,53 +692,57 @@ build_pipeline (VezaMediaPipeline *self, GError **error)
   demux = make_element ("flvdemux", "flv-demux", error);
   if (demux == NULL)
     return FALSE;
-
-  self->splitmux = make_element ("splitmuxsink", "segmenter", error);
-  if (self->splitmux == NULL)
-    {
-      gst_object_unref (demux);
-      return FALSE;
-    }
-  g_object_ref_sink (self->splitmux);
   mux = make_element ("mpegtsmux", "ts-mux", error);
-  sink = mux ? make_element ("filesink", "segment-file", error) : NULL;
-  if (sink == NULL)
+  if (mux == NULL)
     {
       gst_object_unref (demux);
-      g_clear_object (&mux);
       return FALSE;
     }
-  /* added while the pipeline may be playing: no preroll dance */
-  g_object_set (sink, "async", FALSE, NULL);
-  g_object_set (self->splitmux,
-                "max-size-time", (guint64) self->segment_duration_s * GST_SECOND,
-                "send-keyframe-requests", FALSE,
-                "muxer", mux,
-                "sink", sink,
+  self->segment_sink = make_element ("fakesink", "segment-sink", error);
+  if (self->segment_sink == NULL)
+    {
+      gst_object_unref (demux);
+      gst_object_unref (mux);
+      return FALSE;
+    }
+  g_object_ref_sink (self->segment_sink);
+
+  /* one buffer list per buffer taken in, one packet per buffer: the
+   * keyframe flag stays on the packet it belongs to */
+  g_object_set (mux,
+                "alignment", 0,
+                "latency", (guint64) MUX_PAD_ROOM,
                 NULL);
-  g_signal_connect (self->splitmux, "format-location", G_CALLBACK (format_location_cb), self);
+  /* the segmenter's probe writes the packets; nothing reaches the sink */
+  g_object_set (self->segment_sink,
+                "sync", FALSE,
+                "async", FALSE,
+                "enable-last-sample", FALSE,
+                NULL);
+  self->segmenter = veza_ts_segmenter_new (self->dir, self->serial, self->segment_duration_s);
+  veza_ts_segmenter_set_sink (self->segmenter, self->segment_sink, MUX_PAD_ROOM);
 
   gst_object_set_name (GST_OBJECT (self->pipeline), name);
-  gst_bin_add_many (GST_BIN (self->pipeline), self->appsrc, demux, self->splitmux, NULL);
-  if (!gst_element_link (self->appsrc, demux))
+  gst_bin_add_many (GST_BIN (self->pipeline), self->appsrc, demux, mux, self->segment_sink, NULL);
+  if (!gst_element_link (self->appsrc, demux) || !gst_element_link (mux, self->segment_sink))
     {
-      g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_FAILED, "Cannot link the FLV demuxer");
+      g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_FAILED, "Cannot link the pipeline");
       return FALSE;
     }
 
-  /* video first: splitmuxsink cuts on the keyframes of its first pad */
+  /* video first: the muxer takes its first track for the program clock */
   if (self->has_video)
     {
-      self->video_tee = build_branch (self, "video", "h264parse",
+      self->video_tee = build_branch (self, mux, "video", "h264parse",
                                       "video/x-h264,stream-format=byte-stream,alignment=au",
-                                      "video", &self->video_parse, error);
+                                      &self->video_parse, error);
       if (self->video_tee == NULL)
         return FALSE;
     }
   if (self->has_audio)
     {
-      self->audio_tee = build_branch (self, "audio", "aacparse", "audio/mpeg,mpegversion=4",
-                                      "audio_%u", &self->audio_parse, error);
+      self->audio_tee = build_branch (self, mux, "audio", "aacparse", "audio/mpeg,mpegversion=4",
+                                      &self->audio_parse, error);
       if (self->audio_tee == NULL)
         return FALSE;
     }
@@ -1280,8 +1156,8 @@ gboolean
 veza_media_pipeline_start (VezaMediaPipeline *self, GError **error)
 {
   static const char *const remux_elements[] = {
-    "appsrc", "flvdemux", "h264parse", "aacparse", "capsfilter", "tee", "queue",
-    "splitmuxsink", "mpegtsmux", "filesink", NULL
+    "appsrc", "flvdemux", "h264parse", "aacparse", "capsfilter", "tee", "mpegtsmux",
+    "fakesink", NULL
   };
   static const char *const pull_elements[] = { "rtmp2src", "appsink", NULL };
 
