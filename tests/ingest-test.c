@@ -12,23 +12,6 @@
 
 static TestServer *ts;
 
-typedef struct {
-  char *token;
-  char *user_id;
-  char *stream_id;
-  char *key;
-} Streamer;
-
-static void
-streamer_free (Streamer *s)
-{
-  g_free (s->token);
-  g_free (s->user_id);
-  g_free (s->stream_id);
-  g_free (s->key);
-  g_free (s);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Streamer, streamer_free)
 
 static Streamer *
 streamer_new_on (TestServer *server,

@@ -249,23 +249,6 @@ still_running (GSubprocess *proc)
 
 /* ---- the server's state ------------------------------------------------- */
 
-typedef struct {
-  char *token;
-  char *user_id;
-  char *stream_id;
-  char *key;
-} Streamer;
-
-static void
-streamer_free (Streamer *s)
-{
-  g_free (s->token);
-  g_free (s->user_id);
-  g_free (s->stream_id);
-  g_free (s->key);
-  g_free (s);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Streamer, streamer_free)
 
 /* A user and a stream; @source_url is nullable. */
 static Streamer *

@@ -733,3 +733,15 @@ test_server_for_url_free (TestServer *ts)
   g_free (ts->base_url);
   g_free (ts);
 }
+
+void
+streamer_free (Streamer *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->token);
+  g_free (s->user_id);
+  g_free (s->stream_id);
+  g_free (s->key);
+  g_free (s);
+}

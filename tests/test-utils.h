@@ -125,6 +125,17 @@ char         *test_create_stream (TestServer  *ts,
 void          test_fake_recording (TestServer *ts,
                                    const char *stream_id);
 
+/* A user with one stream, for suites that publish */
+typedef struct {
+  char *token;
+  char *user_id;
+  char *stream_id;
+  char *key;
+} Streamer;
+
+void          streamer_free      (Streamer *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Streamer, streamer_free)
+
 /* vezad ($VEZAD) as a child process, its output collected as it comes */
 typedef struct {
   GSubprocess      *proc;
