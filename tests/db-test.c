@@ -382,6 +382,8 @@ test_query_unique (void)
   second = insert_user ("Unique_User", &error);
   g_assert_null (second);
   g_assert_error (error, VEZA_DB_ERROR, VEZA_DB_ERROR_UNIQUE);
+  /* The message, which may be logged, does not quote the row's values. */
+  g_assert_null (strstr (error->message, "unique_user"));
   g_assert_true (veza_db_is_available (db));
 }
 

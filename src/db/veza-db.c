@@ -364,7 +364,12 @@ static GError *
 veza_db_error_from_result (PGresult *res)
 {
   const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
-  g_autofree char *msg = libpq_message (PQresultErrorMessage (res));
+  const char *primary = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
+  /* The primary message only: the DETAIL of a unique violation quotes the
+   * row's values (a stream key, a token hash), and these messages reach
+   * the log. */
+  g_autofree char *msg = libpq_message (primary != NULL ? primary
+                                                        : PQresultErrorMessage (res));
   VezaDbError code = VEZA_DB_ERROR_FAILED;
 
   if (state == NULL)
