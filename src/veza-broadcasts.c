@@ -228,7 +228,8 @@ emit_with_row (VezaBroadcasts *self,
 
 /* One statement: a row never started goes live itself; an ended row (or one
  * started and stopped before) hands its key to a new row with the same
- * metadata, which goes live; a row already live gives nothing (refused).
+ * metadata, which goes live; a row already live, or one whose key already
+ * went to a successor, gives nothing (refused).
  * The key's uniqueness is checked at the end of the statement, so the key
  * can move within it. Returns the id of the live row. */
 static void
@@ -255,6 +256,7 @@ begin_row_async (VezaBroadcasts      *self,
                        "  UPDATE live_streams s SET stream_key = $2, updated_at = now ()"
                        "  FROM old WHERE s.id = old.id AND NOT old.is_live"
                        "    AND (old.started_at IS NOT NULL OR old.ended_at IS NOT NULL)"
+                       "    AND old.stream_key NOT LIKE 'retired\\_%'"
                        "  RETURNING s.id),"
                        " next_id AS (SELECT gen_random_uuid () AS id),"
                        " successor AS ("

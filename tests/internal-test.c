@@ -276,6 +276,18 @@ test_restart_after_end (void)
     g_assert_cmpuint (r->status, ==, 200);
     g_assert_false (test_json_bool (r, "data.stream.is_live"));
   }
+
+  /* The first row gave its key away: it cannot start a broadcast again
+   * (that would make a live row with no key); its successor can. */
+  {
+    g_autoptr(TestResponse) old = event ("stream_started", id);
+    g_autoptr(TestResponse) next = event ("stream_started", live_id);
+
+    test_assert_error (old, 409, "conflict");
+    g_assert_cmpuint (next->status, ==, 200);
+    g_assert_true (test_json_bool (next, "data.stream.is_live"));
+    g_assert_cmpstr (test_json_string (next, "data.stream.id"), !=, live_id);
+  }
 }
 
 typedef struct {
