@@ -50,21 +50,8 @@ publish_ffmpeg (guint16     port,
                 gboolean    loop)
 {
   g_autofree char *url = rtmp_url (port, key);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  const char *head[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-re" };
-  const char *tail[] = { "-i", clip, "-c", "copy", "-f", "flv", url };
+  g_autoptr(GPtrArray) argv = test_ffmpeg_publish_argv (url, clip, loop);
 
-  for (guint i = 0; i < G_N_ELEMENTS (head); i++)
-    g_ptr_array_add (argv, (gpointer) head[i]);
-  if (loop)
-    {
-      /* Until killed: a publisher that drops without unpublishing. */
-      g_ptr_array_add (argv, "-stream_loop");
-      g_ptr_array_add (argv, "-1");
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (tail); i++)
-    g_ptr_array_add (argv, (gpointer) tail[i]);
-  g_ptr_array_add (argv, NULL);
   return test_spawn ((const char * const *) argv->pdata);
 }
 

@@ -222,20 +222,8 @@ publish (const char *url,
          const char *clip,
          gboolean    loop)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  const char *head[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-re" };
-  const char *tail[] = { "-i", clip, "-c", "copy", "-f", "flv", url };
+  g_autoptr(GPtrArray) argv = test_ffmpeg_publish_argv (url, clip, loop);
 
-  for (guint i = 0; i < G_N_ELEMENTS (head); i++)
-    g_ptr_array_add (argv, (gpointer) head[i]);
-  if (loop)
-    {
-      g_ptr_array_add (argv, "-stream_loop");
-      g_ptr_array_add (argv, "-1");
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (tail); i++)
-    g_ptr_array_add (argv, (gpointer) tail[i]);
-  g_ptr_array_add (argv, NULL);
   return spawn_child ((const char * const *) argv->pdata);
 }
 
@@ -331,6 +319,21 @@ wait_live (const char *id,
 {
   g_autofree char *path = stream_path (id, NULL);
   return wait_for (path, live ? "\"is_live\":true" : "\"is_live\":false", timeout_s);
+}
+
+/* Starts pulling @s's source (whose publisher was just started on nginx)
+ * and waits for its first segment. */
+static void
+start_pull (Streamer *s)
+{
+  g_autofree char *start = stream_path (s->stream_id, "start");
+  g_autoptr(TestResponse) r = NULL;
+
+  /* The publisher is on nginx before Veza starts pulling. */
+  test_run_for (1000);
+  r = test_request (ts, "POST", start, s->token, NULL, NULL);
+  g_assert_cmpuint (r->status, ==, 200);
+  g_assert_true (wait_segments (s->stream_id, 25));
 }
 
 static guint
@@ -707,16 +710,10 @@ test_upstream_back_within_grace (void)
   g_autoptr(GSubprocess) pub = publish (source, clip, TRUE);
   g_autoptr(GSubprocess) back = NULL;
   g_autoptr(Streamer) s = streamer_new ("flaky upstream", source);
-  g_autofree char *start = stream_path (s->stream_id, "start");
   g_autofree char *stop = stream_path (s->stream_id, "stop");
   g_autoptr(TestResponse) vod = NULL;
 
-  test_run_for (1000);
-  {
-    g_autoptr(TestResponse) r = test_request (ts, "POST", start, s->token, NULL, NULL);
-    g_assert_cmpuint (r->status, ==, 200);
-  }
-  g_assert_true (wait_segments (s->stream_id, 25));
+  start_pull (s);
 
   test_kill_child (pub);
   back = publish (source, clip, TRUE);
@@ -749,15 +746,9 @@ test_upstream_publisher_gone (void)
   const char *clip = test_make_clip ("av", 8);
   g_autoptr(GSubprocess) pub = publish (source, clip, TRUE);
   g_autoptr(Streamer) s = streamer_new ("publisher gone", source);
-  g_autofree char *start = stream_path (s->stream_id, "start");
   gint64 t0;
 
-  test_run_for (1000);
-  {
-    g_autoptr(TestResponse) r = test_request (ts, "POST", start, s->token, NULL, NULL);
-    g_assert_cmpuint (r->status, ==, 200);
-  }
-  g_assert_true (wait_segments (s->stream_id, 25));
+  start_pull (s);
   test_run_for (2000);
 
   test_kill_child (pub);
@@ -779,12 +770,7 @@ test_upstream_gone (void)
   g_autofree char *start = stream_path (s->stream_id, "start");
   gint64 t0;
 
-  test_run_for (1000);
-  {
-    g_autoptr(TestResponse) r = test_request (ts, "POST", start, s->token, NULL, NULL);
-    g_assert_cmpuint (r->status, ==, 200);
-  }
-  g_assert_true (wait_segments (s->stream_id, 25));
+  start_pull (s);
   test_run_for (2000);
 
   /* The publisher and the upstream server die. */

@@ -357,6 +357,28 @@ test_register_user (TestServer  *ts,
 
 /* ---- media and children ------------------------------------------------- */
 
+GPtrArray *
+test_ffmpeg_publish_argv (const char *url,
+                          const char *clip,
+                          gboolean    loop)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  const char *head[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-re" };
+  const char *tail[] = { "-i", clip, "-c", "copy", "-f", "flv", url };
+
+  for (guint i = 0; i < G_N_ELEMENTS (head); i++)
+    g_ptr_array_add (argv, (gpointer) head[i]);
+  if (loop)
+    {
+      g_ptr_array_add (argv, "-stream_loop");
+      g_ptr_array_add (argv, "-1");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (tail); i++)
+    g_ptr_array_add (argv, (gpointer) tail[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
 GSubprocess *
 test_spawn (const char * const *argv)
 {

@@ -86,6 +86,12 @@ void          test_run_for       (guint        ms);
 const char   *test_make_clip     (const char  *kind,
                                   guint        seconds);
 
+/* The argv (NULL-terminated; borrows @url and @clip) of an ffmpeg publisher
+ * sending @clip at its own pace to @url; with @loop, until killed (a
+ * publisher that drops without unpublishing). */
+GPtrArray    *test_ffmpeg_publish_argv (const char *url,
+                                        const char *clip,
+                                        gboolean    loop);
 /* Starts a publisher child process (ffmpeg or gst-launch). The argv is
  * NULL-terminated. */
 GSubprocess  *test_spawn         (const char * const *argv);
