@@ -162,6 +162,45 @@ veza_flv_header_new (gboolean has_audio, gboolean has_video)
 }
 
 /**
+ * veza_flv_write_tag:
+ * @out: room for @payload_len + %VEZA_FLV_TAG_OVERHEAD bytes
+ *
+ * Writes one complete tag (header, @payload, PreviousTagSize) to @out.
+ * @payload_len must be below 2^24.
+ *
+ * Returns: the number of bytes written
+ */
+gsize
+veza_flv_write_tag (guint8       *out,
+                    guint8        type,
+                    guint32       timestamp,
+                    const guint8 *payload,
+                    gsize         payload_len)
+{
+  guint32 total = FLV_TAG_HEADER_SIZE + (guint32) payload_len;
+  guint8 *trailer = out + FLV_TAG_HEADER_SIZE + payload_len;
+
+  g_return_val_if_fail (payload_len < (1 << 24), 0);
+
+  out[0] = type;
+  out[1] = (payload_len >> 16) & 0xff;
+  out[2] = (payload_len >> 8) & 0xff;
+  out[3] = payload_len & 0xff;
+  out[4] = (timestamp >> 16) & 0xff;
+  out[5] = (timestamp >> 8) & 0xff;
+  out[6] = timestamp & 0xff;
+  out[7] = (timestamp >> 24) & 0xff;
+  out[8] = out[9] = out[10] = 0;
+  if (payload_len > 0)
+    memcpy (out + FLV_TAG_HEADER_SIZE, payload, payload_len);
+  trailer[0] = (total >> 24) & 0xff;
+  trailer[1] = (total >> 16) & 0xff;
+  trailer[2] = (total >> 8) & 0xff;
+  trailer[3] = total & 0xff;
+  return payload_len + VEZA_FLV_TAG_OVERHEAD;
+}
+
+/**
  * veza_flv_append_tag:
  *
  * Appends one complete tag (header, @payload, PreviousTagSize) to @out.
@@ -174,23 +213,10 @@ veza_flv_append_tag (GByteArray   *out,
                      const guint8 *payload,
                      gsize         payload_len)
 {
-  guint8 header[FLV_TAG_HEADER_SIZE];
-  guint32 total = FLV_TAG_HEADER_SIZE + (guint32) payload_len;
-  guint8 trailer[4] = { (total >> 24) & 0xff, (total >> 16) & 0xff, (total >> 8) & 0xff, total & 0xff };
+  guint old_len = out->len;
 
   g_return_if_fail (payload_len < (1 << 24));
 
-  header[0] = type;
-  header[1] = (payload_len >> 16) & 0xff;
-  header[2] = (payload_len >> 8) & 0xff;
-  header[3] = payload_len & 0xff;
-  header[4] = (timestamp >> 16) & 0xff;
-  header[5] = (timestamp >> 8) & 0xff;
-  header[6] = timestamp & 0xff;
-  header[7] = (timestamp >> 24) & 0xff;
-  header[8] = header[9] = header[10] = 0;
-
-  g_byte_array_append (out, header, sizeof header);
-  g_byte_array_append (out, payload, payload_len);
-  g_byte_array_append (out, trailer, sizeof trailer);
+  g_byte_array_set_size (out, old_len + payload_len + VEZA_FLV_TAG_OVERHEAD);
+  veza_flv_write_tag (out->data + old_len, type, timestamp, payload, payload_len);
 }

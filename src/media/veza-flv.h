@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 #define VEZA_FLV_VIDEO_CODEC_AVC 7
 #define VEZA_FLV_AUDIO_CODEC_AAC 10
 
+/* a tag's 11-byte header and 4-byte PreviousTagSize around its body */
+#define VEZA_FLV_TAG_OVERHEAD 15
+
 typedef struct
 {
   guint8 type;          /* VEZA_FLV_TAG_* */
@@ -42,6 +45,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VezaFlvParser, veza_flv_parser_free)
 
 GBytes *veza_flv_header_new (gboolean has_audio,
                              gboolean has_video);
+gsize   veza_flv_write_tag  (guint8     *out,
+                             guint8      type,
+                             guint32     timestamp,
+                             const guint8 *payload,
+                             gsize       payload_len);
 void    veza_flv_append_tag (GByteArray *out,
                              guint8      type,
                              guint32     timestamp,

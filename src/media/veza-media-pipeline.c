@@ -4,20 +4,21 @@
  *
  * Push mode (the built-in RTMP ingest hands us FLV tag bodies):
  *
- *   appsrc (FLV bytes we frame ourselves) ! flvdemux
- *     flvdemux.video ! h264parse ! capsfilter ! tee (video) ! mpegtsmux
- *     flvdemux.audio ! aacparse ! tee (audio) ! mpegtsmux
- *   mpegtsmux ! fakesink, on whose pad a VezaTsSegmenter writes the files
+ *   vezaflvsrc (FLV bytes we frame ourselves) ! flvdemux
+ *     flvdemux.video ! h264parse ! capsfilter ! tee (video) ! vezahlssink.video
+ *     flvdemux.audio ! aacparse ! capsfilter ! tee (audio) ! vezahlssink.audio
  *
- * Two streaming threads per stream: the appsrc task (demuxer, parsers and
- * tees) and the muxer's aggregator task (muxing and file writes).  The
- * muxer's "latency" gives each of its pads room for a second of data, so
- * the single upstream thread can run ahead on one track while the muxer
- * waits for the other; no queue is needed between them.
+ * No streaming thread of its own: the source pushes each tag in the
+ * caller's thread (the main context's, which reads the RTMP connection),
+ * and the sink muxes it into MPEG-TS and writes it before the push
+ * returns (see veza-flv-src.c and veza-hls-sink.c).  A tag therefore never
+ * crosses a thread, and nothing queues up between the publisher and the
+ * segment file.  Branches that plugins add to the tees must begin with a
+ * queue, as usual after a tee.
  *
  * A new segment begins at the first keyframe that reaches the target
  * duration, and is handed to the main context as soon as that keyframe
- * leaves the muxer (see veza-ts-segmenter.c).
+ * reaches the sink.
  *
  * Pull mode: a small source pipeline `rtmp2src ! appsink` receives the FLV
  * stream of an upstream server; its bytes are parsed into tags on the main
@@ -31,20 +32,20 @@
  *
  * Fragments are recorded under a hidden temporary name; once closed, they
  * are announced with a bus message, renamed to the writer's next segment
- * name and added to the playlists on the main context.  The streaming
- * threads only touch immutable fields, the segmenter, and the pulled bytes
- * under the lock.
+ * name and added to the playlists on the main context.  The only other
+ * thread is rtmp2src's in pull mode, which touches the pulled bytes under
+ * the lock and nothing else.
  */
 
 #include "veza-media-pipeline.h"
 #include "veza-flv.h"
-#include "veza-ts-segmenter.h"
+#include "veza-flv-src.h"
+#include "veza-hls-sink.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
 #include <glib/gstdio.h>
 
 GST_DEBUG_CATEGORY_STATIC (veza_media_debug);
@@ -55,8 +56,6 @@ GST_DEBUG_CATEGORY_STATIC (veza_media_debug);
 #define PROBE_MAX_TAGS 120
 #define PROBE_MAX_BYTES (4 * 1024 * 1024)
 #define PULL_IDLE_TIMEOUT_S 30
-/* how far one track may run ahead of the other at the muxer's pads */
-#define MUX_PAD_ROOM (1 * GST_SECOND)
 
 typedef enum
 {
@@ -102,13 +101,12 @@ struct _VezaMediaPipeline
   /* remux pipeline */
   GstPipeline *pipeline;
   GSource *bus_source;
-  GstElement *appsrc;
+  GstElement *flv_src;
   GstElement *video_parse;
   GstElement *audio_parse;
   GstElement *video_tee;
   GstElement *audio_tee;
-  GstElement *segment_sink;
-  VezaTsSegmenter *segmenter;
+  GstElement *hls_sink;
 
   /* pull source */
   GstElement *src_pipeline;
@@ -145,7 +143,7 @@ static void do_finish (VezaMediaPipeline *self, GError *error);
 static void
 discard_recordings (VezaMediaPipeline *self)
 {
-  if (self->segmenter != NULL && veza_ts_segmenter_discard (self->segmenter))
+  if (self->hls_sink != NULL && veza_hls_sink_discard (VEZA_HLS_SINK (self->hls_sink)))
     GST_INFO ("stream %s: dropping the unfinished fragment", self->stream_id);
 }
 
@@ -184,14 +182,14 @@ veza_media_pipeline_dispose (GObject *object)
   remove_source (&self->stop_timeout);
   remove_source (&self->finish_source);
 
-  g_clear_pointer (&self->segmenter, veza_ts_segmenter_free);
+  discard_recordings (self);
 
-  g_clear_object (&self->appsrc);
+  g_clear_object (&self->flv_src);
   g_clear_object (&self->video_parse);
   g_clear_object (&self->audio_parse);
   g_clear_object (&self->video_tee);
   g_clear_object (&self->audio_tee);
-  g_clear_object (&self->segment_sink);
+  g_clear_object (&self->hls_sink);
   gst_clear_object (&self->pipeline);
   g_clear_object (&self->writer);
 
@@ -350,7 +348,7 @@ veza_media_pipeline_new_pull (const char    *stream_id,
 /* Turns a closed fragment into a segment of the broadcast.  Takes
  * @fragment. */
 static void
-publish_fragment (VezaMediaPipeline *self, VezaTsFragment *fragment)
+publish_fragment (VezaMediaPipeline *self, VezaHlsFragment *fragment)
 {
   g_autofree char *path = NULL;
   g_autofree char *filename = NULL;
@@ -363,7 +361,7 @@ publish_fragment (VezaMediaPipeline *self, VezaTsFragment *fragment)
     {
       GST_INFO ("stream %s: dropping an empty fragment", self->stream_id);
       g_unlink (fragment->location);
-      veza_ts_fragment_free (fragment);
+      veza_hls_fragment_free (fragment);
       return;
     }
 
@@ -374,31 +372,31 @@ publish_fragment (VezaMediaPipeline *self, VezaTsFragment *fragment)
       int saved_errno = errno;
       g_warning ("stream %s: cannot store a segment: %s", self->stream_id, g_strerror (saved_errno));
       g_unlink (fragment->location);
-      veza_ts_fragment_free (fragment);
+      veza_hls_fragment_free (fragment);
       return;
     }
 
-  program_date_time = veza_ts_segmenter_wall_clock_at (self->segmenter, fragment->start_rt);
+  program_date_time = veza_hls_sink_wall_clock_at (VEZA_HLS_SINK (self->hls_sink), fragment->start_rt);
   veza_hls_writer_add_segment (self->writer, path, duration, program_date_time);
   filename = g_path_get_basename (path);
   GST_DEBUG ("stream %s: segment %s, %.3f s", self->stream_id, filename, duration);
-  veza_ts_fragment_free (fragment);
+  veza_hls_fragment_free (fragment);
 
   g_signal_emit (self, signals[SIGNAL_SEGMENT_ADDED], 0, filename, duration);
 }
 
-/* Publishes the fragments closed by the muxer's thread, oldest first. */
+/* Publishes the fragments the sink closed, oldest first. */
 static void
 publish_closed_fragments (VezaMediaPipeline *self)
 {
   /* a handler may drop the last reference */
   G_GNUC_UNUSED g_autoptr (VezaMediaPipeline) keep = g_object_ref (self);
 
-  VezaTsFragment *fragment;
+  VezaHlsFragment *fragment;
 
-  if (self->segmenter == NULL)
+  if (self->hls_sink == NULL)
     return;
-  while ((fragment = veza_ts_segmenter_pop_fragment (self->segmenter)) != NULL)
+  while ((fragment = veza_hls_sink_pop_fragment (VEZA_HLS_SINK (self->hls_sink))) != NULL)
     publish_fragment (self, fragment);
 }
 
@@ -526,8 +524,8 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
       break;
 
     case GST_MESSAGE_ELEMENT:
-      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->segment_sink) &&
-          gst_message_has_name (message, VEZA_TS_SEGMENTER_FRAGMENT_CLOSED))
+      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->hls_sink) &&
+          gst_message_has_name (message, VEZA_HLS_SINK_FRAGMENT_CLOSED))
         publish_closed_fragments (self);
       break;
 
@@ -606,10 +604,9 @@ check_factories (const char *const *names, GError **error)
   return TRUE;
 }
 
-/* parse ! capsfilter ! tee ! mux; returns the tee */
+/* parse ! capsfilter ! tee ! the sink's pad of that kind; returns the tee */
 static GstElement *
 build_branch (VezaMediaPipeline *self,
-              GstElement        *mux,
               const char        *kind,
               const char        *parser_factory,
               const char        *caps_string,
@@ -622,7 +619,7 @@ build_branch (VezaMediaPipeline *self,
   GstElement *parse, *capsfilter, *tee;
   g_autoptr (GstCaps) caps = gst_caps_from_string (caps_string);
   g_autoptr (GstPad) tee_src = NULL;
-  g_autoptr (GstPad) mux_sink = NULL;
+  g_autoptr (GstPad) sink_pad = NULL;
 
   parse = make_element (parser_factory, parse_name, error);
   capsfilter = parse ? make_element ("capsfilter", caps_name, error) : NULL;
@@ -644,21 +641,9 @@ build_branch (VezaMediaPipeline *self,
     goto link_failed;
 
   tee_src = gst_element_request_pad_simple (tee, "src_%u");
-  mux_sink = gst_element_request_pad_simple (mux, "sink_%d");
-  if (tee_src == NULL || mux_sink == NULL || GST_PAD_LINK_FAILED (gst_pad_link (tee_src, mux_sink)))
+  sink_pad = gst_element_get_static_pad (self->hls_sink, kind);
+  if (tee_src == NULL || sink_pad == NULL || GST_PAD_LINK_FAILED (gst_pad_link (tee_src, sink_pad)))
     goto link_failed;
-
-  /* segments are timed on the video track when there is one: the demuxer
-   * may start the tracks' running times at different points */
-  if (g_str_equal (kind, "video") || !self->has_video)
-    {
-      g_autoptr (GstPad) parse_src = gst_element_get_static_pad (parse, "src");
-      /* the muxer names its pads after their PIDs */
-      g_autofree char *pad_name = gst_pad_get_name (mux_sink);
-      guint pid = (guint) g_ascii_strtoull (pad_name + strlen ("sink_"), NULL, 10);
-
-      veza_ts_segmenter_set_timing_track (self->segmenter, parse_src, pid, self->has_video);
-    }
 
   *parse_out = g_object_ref (parse);
   return g_object_ref (tee);
@@ -673,67 +658,29 @@ static gboolean
 build_pipeline (VezaMediaPipeline *self, GError **error)
 {
   g_autofree char *name = g_strdup_printf ("veza-%s", self->stream_id);
-  g_autoptr (GstCaps) flv_caps = gst_caps_new_empty_simple ("video/x-flv");
-  GstElement *demux, *mux;
-
-  self->appsrc = make_element ("appsrc", "flv-src", error);
-  if (self->appsrc == NULL)
-    return FALSE;
-  g_object_ref_sink (self->appsrc);
-  g_object_set (self->appsrc,
-                "caps", flv_caps,
-                "format", GST_FORMAT_BYTES,
-                "is-live", TRUE,
-                "block", FALSE,
-                "max-bytes", (guint64) VEZA_MEDIA_PIPELINE_MAX_QUEUED_BYTES,
-                "emit-signals", FALSE,
-                NULL);
+  GstElement *demux;
 
   demux = make_element ("flvdemux", "flv-demux", error);
   if (demux == NULL)
     return FALSE;
-  mux = make_element ("mpegtsmux", "ts-mux", error);
-  if (mux == NULL)
-    {
-      gst_object_unref (demux);
-      return FALSE;
-    }
-  self->segment_sink = make_element ("fakesink", "segment-sink", error);
-  if (self->segment_sink == NULL)
-    {
-      gst_object_unref (demux);
-      gst_object_unref (mux);
-      return FALSE;
-    }
-  g_object_ref_sink (self->segment_sink);
-
-  /* one buffer list per buffer taken in, one packet per buffer: the
-   * keyframe flag stays on the packet it belongs to */
-  g_object_set (mux,
-                "alignment", 0,
-                "latency", (guint64) MUX_PAD_ROOM,
-                NULL);
-  /* the segmenter's probe writes the packets; nothing reaches the sink */
-  g_object_set (self->segment_sink,
-                "sync", FALSE,
-                "async", FALSE,
-                "enable-last-sample", FALSE,
-                NULL);
-  self->segmenter = veza_ts_segmenter_new (self->dir, self->serial, self->segment_duration_s);
-  veza_ts_segmenter_set_sink (self->segmenter, self->segment_sink, MUX_PAD_ROOM);
+  self->flv_src = g_object_ref_sink (veza_flv_src_new ());
+  gst_object_set_name (GST_OBJECT (self->flv_src), "flv-src");
+  self->hls_sink = g_object_ref_sink (veza_hls_sink_new (self->dir, self->serial,
+                                                         self->segment_duration_s,
+                                                         self->has_video, self->has_audio));
+  gst_object_set_name (GST_OBJECT (self->hls_sink), "hls-sink");
 
   gst_object_set_name (GST_OBJECT (self->pipeline), name);
-  gst_bin_add_many (GST_BIN (self->pipeline), self->appsrc, demux, mux, self->segment_sink, NULL);
-  if (!gst_element_link (self->appsrc, demux) || !gst_element_link (mux, self->segment_sink))
+  gst_bin_add_many (GST_BIN (self->pipeline), self->flv_src, demux, self->hls_sink, NULL);
+  if (!gst_element_link (self->flv_src, demux))
     {
       g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_FAILED, "Cannot link the pipeline");
       return FALSE;
     }
 
-  /* video first: the muxer takes its first track for the program clock */
   if (self->has_video)
     {
-      self->video_tee = build_branch (self, mux, "video", "h264parse",
+      self->video_tee = build_branch (self, "video", "h264parse",
                                       "video/x-h264,stream-format=byte-stream,alignment=au",
                                       &self->video_parse, error);
       if (self->video_tee == NULL)
@@ -741,7 +688,8 @@ build_pipeline (VezaMediaPipeline *self, GError **error)
     }
   if (self->has_audio)
     {
-      self->audio_tee = build_branch (self, mux, "audio", "aacparse", "audio/mpeg,mpegversion=4",
+      self->audio_tee = build_branch (self, "audio", "aacparse",
+                                      "audio/mpeg,mpegversion=4,stream-format=adts",
                                       &self->audio_parse, error);
       if (self->audio_tee == NULL)
         return FALSE;
@@ -753,26 +701,20 @@ build_pipeline (VezaMediaPipeline *self, GError **error)
 
 /* ---- feeding ---------------------------------------------------------- */
 
+/* Pushes @buffer (taken) through the whole pipeline, in this thread. */
 static gboolean
-push_bytes (VezaMediaPipeline *self, GByteArray *bytes, GError **error)
+push_buffer (VezaMediaPipeline *self, GstBuffer *buffer, GError **error)
 {
-  GstBuffer *buffer;
-  guint64 level = gst_app_src_get_current_level_bytes (GST_APP_SRC (self->appsrc));
-  GstFlowReturn ret;
+  GstFlowReturn ret = veza_flv_src_push (VEZA_FLV_SRC (self->flv_src), buffer);
 
-  if (level + bytes->len > VEZA_MEDIA_PIPELINE_MAX_QUEUED_BYTES)
-    {
-      g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_OVERFLOW,
-                   "The media pipeline cannot keep up with the stream (%" G_GUINT64_FORMAT
-                   " bytes queued)", level);
-      return FALSE;
-    }
-
-  buffer = gst_buffer_new_memdup (bytes->data, bytes->len);
-  ret = gst_app_src_push_buffer (GST_APP_SRC (self->appsrc), buffer);
-  if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_EOS)
-    GST_DEBUG ("stream %s: appsrc push returned %s", self->stream_id, gst_flow_get_name (ret));
-  return TRUE;
+  if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING || ret == GST_FLOW_EOS)
+    return TRUE;
+  /* the element that failed posted the reason on the bus, which is
+   * dispatched before the teardown this error schedules */
+  GST_DEBUG ("stream %s: push returned %s", self->stream_id, gst_flow_get_name (ret));
+  g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_FAILED,
+               "The media pipeline failed (%s)", gst_flow_get_name (ret));
+  return FALSE;
 }
 
 /* The AMF0 string "@setDataFrame" that RTMP publishers put before
@@ -784,7 +726,8 @@ static const guint8 set_data_frame[] = {
 static gboolean
 push_tag_now (VezaMediaPipeline *self, VezaFlvTag *tag, GError **error)
 {
-  g_autoptr (GByteArray) bytes = NULL;
+  GstBuffer *buffer;
+  GstMapInfo map;
   gsize len;
   const guint8 *data = g_bytes_get_data (tag->payload, &len);
   gint32 delta;
@@ -815,9 +758,16 @@ push_tag_now (VezaMediaPipeline *self, VezaFlvTag *tag, GError **error)
    * (or a 32-bit wrap) is handled by the signed difference */
   delta = (gint32) (tag->timestamp - self->ts_base);
 
-  bytes = g_byte_array_sized_new (len + 15);
-  veza_flv_append_tag (bytes, tag->type, delta > 0 ? (guint32) delta : 0, data, len);
-  return push_bytes (self, bytes, error);
+  buffer = gst_buffer_new_allocate (NULL, len + VEZA_FLV_TAG_OVERHEAD, NULL);
+  if (buffer == NULL || !gst_buffer_map (buffer, &map, GST_MAP_WRITE))
+    {
+      g_clear_pointer (&buffer, gst_buffer_unref);
+      g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_FAILED, "Out of memory for a tag");
+      return FALSE;
+    }
+  veza_flv_write_tag (map.data, tag->type, delta > 0 ? (guint32) delta : 0, data, len);
+  gst_buffer_unmap (buffer, &map);
+  return push_buffer (self, buffer, error);
 }
 
 static gboolean
@@ -848,8 +798,7 @@ check_codec (guint tag_type, GBytes *payload, GError **error)
 static gboolean
 go_running (VezaMediaPipeline *self, GError **error)
 {
-  g_autoptr (GBytes) header = NULL;
-  g_autoptr (GByteArray) bytes = NULL;
+  GBytes *header;
   GstStateChangeReturn ret;
 
   self->has_audio = self->n_audio > 0;
@@ -878,10 +827,12 @@ go_running (VezaMediaPipeline *self, GError **error)
     }
 
   header = veza_flv_header_new (self->has_audio, self->has_video);
-  bytes = g_byte_array_new ();
-  g_byte_array_append (bytes, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
-  if (!push_bytes (self, bytes, error))
-    return FALSE;
+  if (!push_buffer (self, gst_buffer_new_wrapped_bytes (header), error))
+    {
+      g_bytes_unref (header);
+      return FALSE;
+    }
+  g_bytes_unref (header);
 
   for (guint i = 0; i < self->pending_tags->len; i++)
     if (!push_tag_now (self, g_ptr_array_index (self->pending_tags, i), error))
@@ -962,7 +913,7 @@ begin_stop (VezaMediaPipeline *self)
     return;
 
   self->state = STATE_STOPPING;
-  gst_app_src_end_of_stream (GST_APP_SRC (self->appsrc));
+  veza_flv_src_end_of_stream (VEZA_FLV_SRC (self->flv_src));
 
   self->stop_timeout = g_timeout_source_new (STOP_TIMEOUT_MS);
   g_source_set_callback (self->stop_timeout, stop_timeout_cb, self, NULL);
@@ -1156,8 +1107,7 @@ gboolean
 veza_media_pipeline_start (VezaMediaPipeline *self, GError **error)
 {
   static const char *const remux_elements[] = {
-    "appsrc", "flvdemux", "h264parse", "aacparse", "capsfilter", "tee", "mpegtsmux",
-    "fakesink", NULL
+    "flvdemux", "h264parse", "aacparse", "capsfilter", "tee", NULL
   };
   static const char *const pull_elements[] = { "rtmp2src", "appsink", NULL };
 
