@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include <glib-unix.h>
+
 #include "veza-amf0.h"
 #include "veza-rtmp-chunk.h"
 #include "veza-rtmp-handshake.h"
@@ -45,7 +47,6 @@ struct _VezaRtmpSession {
   GObject parent_instance;
 
   GSocketConnection *connection;
-  GInputStream *in;
   GOutputStream *out;
   GCancellable *cancellable;
   GMainContext *context;
@@ -796,12 +797,18 @@ handle_read (VezaRtmpSession *self, gssize n, const GError *error)
 /* The socket is readable.  One source stays attached for the whole
  * session (rather than one asynchronous read, with its task and sources,
  * per read): a publisher sends one small message every few milliseconds.
- * Reads until the socket is drained, at most READS_PER_DISPATCH times so
- * that other connections get their turn. */
+ * It watches the file descriptor itself, and may recurse: a GSocket
+ * source re-arms its timeout after every dispatch, and a source that may
+ * not recurse has its descriptor taken out of the poll set during every
+ * dispatch and put back after, each of which wakes the main context once
+ * more (an extra write, read and poll per message).  A read that does not fill the buffer drained the socket;
+ * otherwise the reads go on, at most READS_PER_DISPATCH times so that
+ * other connections get their turn. */
 static gboolean
-readable_cb (GObject *stream, gpointer user_data)
+readable_cb (gint fd, GIOCondition condition, gpointer user_data)
 {
   g_autoptr (VezaRtmpSession) self = g_object_ref (user_data);
+  GSocket *socket = g_socket_connection_get_socket (self->connection);
 
   for (guint i = 0; i < READS_PER_DISPATCH; i++)
     {
@@ -810,8 +817,8 @@ readable_cb (GObject *stream, gpointer user_data)
 
       if (self->phase == PHASE_CLOSED)
         return G_SOURCE_REMOVE;
-      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
-                                                    self->read_buf, READ_SIZE, NULL, &error);
+      n = g_socket_receive_with_blocking (socket, (char *) self->read_buf, READ_SIZE, FALSE,
+                                          NULL, &error);
       if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         return G_SOURCE_CONTINUE;
       if (!handle_read (self, n, error))
@@ -819,6 +826,8 @@ readable_cb (GObject *stream, gpointer user_data)
           g_clear_pointer (&self->read_source, g_source_unref);
           return G_SOURCE_REMOVE;
         }
+      if (n < READ_SIZE)
+        return G_SOURCE_CONTINUE;
     }
   return G_SOURCE_CONTINUE;
 }
@@ -826,8 +835,11 @@ readable_cb (GObject *stream, gpointer user_data)
 static void
 start_read (VezaRtmpSession *self)
 {
-  self->read_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->in),
-                                                             NULL);
+  GSocket *socket = g_socket_connection_get_socket (self->connection);
+
+  self->read_source = g_unix_fd_source_new (g_socket_get_fd (socket),
+                                            G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_set_can_recurse (self->read_source, TRUE);
   g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), self, NULL);
   g_source_attach (self->read_source, self->context);
 }
@@ -881,7 +893,6 @@ veza_rtmp_session_new (GSocketConnection    *connection,
   g_autoptr (GSocketAddress) addr = NULL;
 
   self->connection = g_object_ref (connection);
-  self->in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   self->out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   if (limits)
     self->limits = *limits;
