@@ -39,6 +39,7 @@
 
 #include "veza-media-pipeline.h"
 #include "veza-flv.h"
+#include "veza-bus-source.h"
 #include "veza-flv-src.h"
 #include "veza-hls-sink.h"
 
@@ -160,14 +161,14 @@ remove_source (GSource **source)
 static void
 shutdown_pipelines (VezaMediaPipeline *self)
 {
-  remove_source (&self->src_bus_source);
+  veza_bus_source_destroy (&self->src_bus_source);
   if (self->src_pipeline != NULL)
     {
       gst_element_set_state (self->src_pipeline, GST_STATE_NULL);
       gst_clear_object (&self->src_pipeline);
     }
 
-  remove_source (&self->bus_source);
+  veza_bus_source_destroy (&self->bus_source);
   if (self->pipeline != NULL)
     gst_element_set_state (GST_ELEMENT (self->pipeline), GST_STATE_NULL);
 }
@@ -540,7 +541,7 @@ static GSource *
 attach_bus_watch (VezaMediaPipeline *self, GstElement *pipeline, GstBusFunc func)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  GSource *source = gst_bus_create_watch (bus);
+  GSource *source = veza_bus_source_new (bus);
 
   g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
   g_source_attach (source, self->context);
@@ -1195,7 +1196,7 @@ veza_media_pipeline_stop (VezaMediaPipeline *self)
   if (self->src_pipeline != NULL)
     {
       /* take what was already received, then drop the connection */
-      remove_source (&self->src_bus_source);
+      veza_bus_source_destroy (&self->src_bus_source);
       gst_element_set_state (self->src_pipeline, GST_STATE_NULL);
       if (!drain_incoming (self, &error))
         {
