@@ -16,6 +16,7 @@ struct _VezaRtmpServer {
 
   VezaRtmpLimits limits;
   GSocketService *service;
+  VezaFdPoller *poller;  /* the sessions' sockets; made with the first one */
   GPtrArray *sessions;   /* VezaRtmpSession*, owned */
   GHashTable *peer_ips;  /* VezaRtmpSession* -> IP string */
   guint64 closed_bytes;  /* bytes of sessions already gone */
@@ -121,7 +122,15 @@ on_incoming (GSocketService    *service,
   g_ptr_array_add (self->sessions, session);
   g_hash_table_insert (self->peer_ips, session, g_steal_pointer (&ip));
   g_signal_connect (session, "closed", G_CALLBACK (on_session_closed), self);
-  veza_rtmp_session_start (session);
+  if (self->poller == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      self->poller = veza_fd_poller_new (g_main_context_get_thread_default (), &error);
+      if (self->poller == NULL)
+        g_warning ("RTMP sessions will be polled one by one: %s", error->message);
+    }
+  veza_rtmp_session_start (session, self->poller);
   return TRUE;
 }
 
@@ -246,6 +255,7 @@ veza_rtmp_server_finalize (GObject *object)
 
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
   g_clear_pointer (&self->peer_ips, g_hash_table_unref);
+  g_clear_pointer (&self->poller, veza_fd_poller_unref);
   G_OBJECT_CLASS (veza_rtmp_server_parent_class)->finalize (object);
 }
 

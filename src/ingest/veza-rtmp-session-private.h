@@ -6,6 +6,7 @@
 
 #include "veza-rtmp-session.h"
 #include "veza-rtmp-server.h"
+#include "veza-fd-poller.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,7 @@ VezaRtmpSession *veza_rtmp_session_new   (GSocketConnection    *connection,
                                           const VezaRtmpLimits *limits,
                                           VezaRtmpPublishFunc   publish_func,
                                           gpointer              user_data);
-void             veza_rtmp_session_start (VezaRtmpSession *self);
+void             veza_rtmp_session_start (VezaRtmpSession *self,
+                                          VezaFdPoller    *poller);
 
 G_END_DECLS

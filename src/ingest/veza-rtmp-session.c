@@ -25,7 +25,9 @@
 #define OUR_WINDOW_ACK     2500000
 #define PEER_BANDWIDTH     2500000
 #define CLOSE_FLUSH_S      5
-#define TICK_MS            250
+/* The timeouts are whole seconds: one tick a second, which GLib fires
+ * for all sessions at once. */
+#define TICK_S             1
 /* Replies waiting for a peer that does not read are capped. */
 #define MAX_OUT_QUEUE      (1 << 20)
 
@@ -53,7 +55,9 @@ struct _VezaRtmpSession {
   GCancellable *cancellable;
   GMainContext *context;
   GSource *timer;
-  GSource *read_source;  /* readable socket, attached while open */
+  GSource *read_source;  /* readable socket, attached while open ... */
+  VezaFdPoller *poller;  /* ... or, when the server has a poller, */
+  VezaFdWatch *watch;    /* this watch in it */
 
   VezaRtmpLimits limits;
   VezaRtmpPublishFunc publish_func;
@@ -103,6 +107,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (VezaRtmpSession, veza_rtmp_session, G_TYPE_OBJECT)
 
 static void start_read (VezaRtmpSession *self);
+static void stop_read (VezaRtmpSession *self);
 static void flush (VezaRtmpSession *self);
 
 /* ---------------------------------------------------------------------- */
@@ -123,11 +128,7 @@ finish (VezaRtmpSession *self, const GError *error)
       g_source_destroy (self->timer);
       g_clear_pointer (&self->timer, g_source_unref);
     }
-  if (self->read_source)
-    {
-      g_source_destroy (self->read_source);
-      g_clear_pointer (&self->read_source, g_source_unref);
-    }
+  stop_read (self);
   if (self->connection)
     {
       GSocket *socket = g_socket_connection_get_socket (self->connection);
@@ -825,7 +826,9 @@ readable_cb (gint fd, GIOCondition condition, gpointer user_data)
         return G_SOURCE_CONTINUE;
       if (!handle_read (self, n, error))
         {
+          /* closed: finish() stopped the reading already */
           g_clear_pointer (&self->read_source, g_source_unref);
+          self->watch = NULL;
           return G_SOURCE_REMOVE;
         }
       /* Until media flows, acknowledge at once: a publisher that sends
@@ -849,11 +852,36 @@ start_read (VezaRtmpSession *self)
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_QUICKACK, 1, NULL);
 
+  if (self->poller != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      self->watch = veza_fd_poller_watch (self->poller, g_socket_get_fd (socket), readable_cb,
+                                          self, &error);
+      if (self->watch != NULL)
+        return;
+      g_debug ("falling back to a source of its own: %s", error->message);
+    }
   self->read_source = g_unix_fd_source_new (g_socket_get_fd (socket),
                                             G_IO_IN | G_IO_HUP | G_IO_ERR);
   g_source_set_can_recurse (self->read_source, TRUE);
   g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), self, NULL);
   g_source_attach (self->read_source, self->context);
+}
+
+static void
+stop_read (VezaRtmpSession *self)
+{
+  if (self->watch != NULL)
+    {
+      veza_fd_watch_remove (self->watch);
+      self->watch = NULL;
+    }
+  if (self->read_source != NULL)
+    {
+      g_source_destroy (self->read_source);
+      g_clear_pointer (&self->read_source, g_source_unref);
+    }
 }
 
 static gboolean
@@ -931,15 +959,21 @@ veza_rtmp_session_new (GSocketConnection    *connection,
   return self;
 }
 
+/**
+ * veza_rtmp_session_start:
+ * @poller: (nullable): where to watch the socket (the session attaches a
+ *   source of its own when %NULL); must outlive the session's reading
+ */
 void
-veza_rtmp_session_start (VezaRtmpSession *self)
+veza_rtmp_session_start (VezaRtmpSession *self, VezaFdPoller *poller)
 {
   g_return_if_fail (!self->started);
 
   self->started = TRUE;
+  self->poller = poller != NULL ? veza_fd_poller_ref (poller) : NULL;
   self->started_us = self->last_rx_us = g_get_monotonic_time ();
   self->context = g_main_context_ref_thread_default ();
-  self->timer = g_timeout_source_new (TICK_MS);
+  self->timer = g_timeout_source_new_seconds (TICK_S);
   g_source_set_callback (self->timer, tick, self, NULL);
   g_source_attach (self->timer, self->context);
   start_read (self);
@@ -983,11 +1017,7 @@ veza_rtmp_session_dispose (GObject *object)
       g_source_destroy (self->timer);
       g_clear_pointer (&self->timer, g_source_unref);
     }
-  if (self->read_source)
-    {
-      g_source_destroy (self->read_source);
-      g_clear_pointer (&self->read_source, g_source_unref);
-    }
+  stop_read (self);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (veza_rtmp_session_parent_class)->dispose (object);
 }
@@ -998,6 +1028,7 @@ veza_rtmp_session_finalize (GObject *object)
   VezaRtmpSession *self = VEZA_RTMP_SESSION (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->poller, veza_fd_poller_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->handshake, veza_rtmp_handshake_free);
   g_clear_pointer (&self->reader, veza_rtmp_chunk_reader_free);

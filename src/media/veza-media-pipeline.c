@@ -5,8 +5,8 @@
  * Push mode (the built-in RTMP ingest hands us FLV tag bodies):
  *
  *   vezaflvsrc (FLV bytes we frame ourselves) ! flvdemux
- *     flvdemux.video ! h264parse ! capsfilter ! tee (video) ! vezahlssink.video
- *     flvdemux.audio ! aacparse ! capsfilter ! tee (audio) ! vezahlssink.audio
+ *     flvdemux.video ! h264parse ! tee (video) ! vezahlssink.video
+ *     flvdemux.audio ! aacparse ! tee (audio) ! vezahlssink.audio
  *
  * No streaming thread of its own: the source pushes each tag in the
  * caller's thread (the main context's, which reads the RTMP connection),
@@ -605,40 +605,37 @@ check_factories (const char *const *names, GError **error)
   return TRUE;
 }
 
-/* parse ! capsfilter ! tee ! the sink's pad of that kind; returns the tee */
+/* parse ! tee ! the sink's pad of that kind; returns the tee.  The
+ * sink's pad accepts one format only (H.264 byte-stream in access units,
+ * AAC with ADTS headers), which the parser then converts to: no capsfilter
+ * is needed, and each buffer passes one element fewer. */
 static GstElement *
 build_branch (VezaMediaPipeline *self,
               const char        *kind,
               const char        *parser_factory,
-              const char        *caps_string,
               GstElement       **parse_out,
               GError           **error)
 {
   g_autofree char *parse_name = g_strdup_printf ("%s-parse", kind);
-  g_autofree char *caps_name = g_strdup_printf ("%s-caps", kind);
   g_autofree char *tee_name = g_strdup_printf ("%s-tee", kind);
-  GstElement *parse, *capsfilter, *tee;
-  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_string);
+  GstElement *parse, *tee;
   g_autoptr (GstPad) tee_src = NULL;
   g_autoptr (GstPad) sink_pad = NULL;
 
   parse = make_element (parser_factory, parse_name, error);
-  capsfilter = parse ? make_element ("capsfilter", caps_name, error) : NULL;
-  tee = capsfilter ? make_element ("tee", tee_name, error) : NULL;
+  tee = parse ? make_element ("tee", tee_name, error) : NULL;
   if (tee == NULL)
     {
       g_clear_object (&parse);
-      g_clear_object (&capsfilter);
       return NULL;
     }
 
   if (g_str_equal (parser_factory, "h264parse"))
     g_object_set (parse, "config-interval", -1, NULL);  /* SPS/PPS in every segment */
-  g_object_set (capsfilter, "caps", caps, NULL);
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
 
-  gst_bin_add_many (GST_BIN (self->pipeline), parse, capsfilter, tee, NULL);
-  if (!gst_element_link_many (parse, capsfilter, tee, NULL))
+  gst_bin_add_many (GST_BIN (self->pipeline), parse, tee, NULL);
+  if (!gst_element_link (parse, tee))
     goto link_failed;
 
   tee_src = gst_element_request_pad_simple (tee, "src_%u");
@@ -681,17 +678,13 @@ build_pipeline (VezaMediaPipeline *self, GError **error)
 
   if (self->has_video)
     {
-      self->video_tee = build_branch (self, "video", "h264parse",
-                                      "video/x-h264,stream-format=byte-stream,alignment=au",
-                                      &self->video_parse, error);
+      self->video_tee = build_branch (self, "video", "h264parse", &self->video_parse, error);
       if (self->video_tee == NULL)
         return FALSE;
     }
   if (self->has_audio)
     {
-      self->audio_tee = build_branch (self, "audio", "aacparse",
-                                      "audio/mpeg,mpegversion=4,stream-format=adts",
-                                      &self->audio_parse, error);
+      self->audio_tee = build_branch (self, "audio", "aacparse", &self->audio_parse, error);
       if (self->audio_tee == NULL)
         return FALSE;
     }
@@ -1108,7 +1101,7 @@ gboolean
 veza_media_pipeline_start (VezaMediaPipeline *self, GError **error)
 {
   static const char *const remux_elements[] = {
-    "flvdemux", "h264parse", "aacparse", "capsfilter", "tee", NULL
+    "flvdemux", "h264parse", "aacparse", "tee", NULL
   };
   static const char *const pull_elements[] = { "rtmp2src", "appsink", NULL };
 
