@@ -530,6 +530,68 @@ test_segment_after_finish (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_suffix (live, "segment-000001.ts\n#EXT-X-ENDLIST\n"));
 }
 
+/* While live, segments are appended to vod.m3u8 and live.m3u8 is
+ * rewritten in place: what is on disk is what a whole rewrite gives, a
+ * longer segment rewrites the header, and a crash that cut the last
+ * append loses that segment only. */
+static void
+test_append_while_live (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VezaHlsWriter) writer = veza_hls_writer_new (f->dir, 2, 3, &error);
+  g_autoptr (VezaHlsWriter) again = NULL;
+  g_autofree char *vod_path = g_build_filename (f->dir, "vod.m3u8", NULL);
+  g_autofree char *vod = NULL;
+  g_autofree char *live = NULL;
+  g_autofree char *cut = NULL;
+  GStatBuf before, after;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 5; i++)
+    g_free (add (writer, 2.0 * i, 2.0));
+  g_assert_cmpint (g_stat (vod_path, &before), ==, 0);
+  g_free (add (writer, 10.0, 2.0));
+  g_assert_cmpint (g_stat (vod_path, &after), ==, 0);
+  g_assert_cmpuint (before.st_ino, ==, after.st_ino);      /* appended, not replaced */
+
+  vod = read_in (f->dir, "vod.m3u8");
+  g_assert_true (g_str_has_prefix (vod, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                                        "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n"));
+  g_assert_true (g_str_has_suffix (vod, "#EXTINF:2.000,\nsegment-000005.ts\n"));
+  live = read_in (f->dir, "live.m3u8");
+  g_assert_true (g_str_has_prefix (live, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+                                         "#EXT-X-MEDIA-SEQUENCE:3\n"));
+  g_assert_true (g_str_has_suffix (live, "segment-000005.ts\n"));
+  g_clear_pointer (&live, g_free);
+
+  /* a longer segment changes the header: the whole file is new */
+  g_free (add (writer, 12.0, 3.5));
+  g_clear_pointer (&vod, g_free);
+  vod = read_in (f->dir, "vod.m3u8");
+  g_assert_true (g_str_has_prefix (vod, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n"));
+  g_assert_true (g_str_has_suffix (vod, "#EXTINF:3.500,\nsegment-000006.ts\n"));
+  live = read_in (f->dir, "live.m3u8");
+  g_assert_true (g_str_has_prefix (live, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n"
+                                         "#EXT-X-MEDIA-SEQUENCE:4\n"));
+  g_free (add (writer, 15.5, 2.0));
+  g_clear_object (&writer);
+
+  /* the process dies in the middle of an append */
+  g_clear_pointer (&vod, g_free);
+  vod = read_in (f->dir, "vod.m3u8");
+  cut = g_strconcat (vod, "#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:17.500Z\n#EXTINF:2.000,\nsegm", NULL);
+  g_file_set_contents (vod_path, cut, -1, &error);
+  g_assert_no_error (error);
+  again = veza_hls_writer_new (f->dir, 2, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (veza_hls_writer_get_n_segments (again), ==, 8);
+  veza_hls_writer_finish (again);
+  g_clear_pointer (&vod, g_free);
+  vod = read_in (f->dir, "vod.m3u8");
+  g_assert_true (g_str_has_suffix (vod, "#EXTINF:2.000,\nsegment-000007.ts\n#EXT-X-ENDLIST\n"));
+  g_assert_null (strstr (vod, "segm\n"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -549,6 +611,7 @@ main (int argc, char *argv[])
   ADD ("/veza/hls/finish-dir", test_finish_dir);
   ADD ("/veza/hls/reopen-finished", test_reopen_finished);
   ADD ("/veza/hls/segment-after-finish", test_segment_after_finish);
+  ADD ("/veza/hls/append-while-live", test_append_while_live);
 
   return g_test_run ();
 }

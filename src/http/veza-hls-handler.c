@@ -108,16 +108,34 @@ handle_hls (VezaRequest *request,
     }
 
   path = g_build_filename (veza_server_get_media_dir (server), id, file, NULL);
-  mapped = g_mapped_file_new (path, FALSE, NULL);
-  if (mapped == NULL)
+  playlist = g_str_has_suffix (file, ".m3u8");
+  if (playlist)
     {
-      not_found (request);
-      return;
+      /* copied, not mapped: a live playlist is rewritten in place (on this
+       * context, so never while it is read here) */
+      char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_get_contents (path, &contents, &length, NULL))
+        {
+          not_found (request);
+          return;
+        }
+      bytes = g_bytes_new_take (contents, length);
     }
-  bytes = g_mapped_file_get_bytes (mapped);
+  else
+    {
+      /* segments never change once listed */
+      mapped = g_mapped_file_new (path, FALSE, NULL);
+      if (mapped == NULL)
+        {
+          not_found (request);
+          return;
+        }
+      bytes = g_mapped_file_get_bytes (mapped);
+    }
   size = g_bytes_get_size (bytes);
 
-  playlist = g_str_has_suffix (file, ".m3u8");
   add_cors (request);
   veza_request_set_response_header (request, "Accept-Ranges", "bytes");
   veza_request_set_response_header (request, "Cache-Control",

@@ -3,11 +3,20 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A broadcast's folder holds `segment-%06u.ts` files, a sliding-window
- * `live.m3u8` and a `vod.m3u8` listing every segment (RFC 8216).  The
- * playlists are rewritten as a whole after every change, into a temporary
- * file of the same folder that is then renamed over the old one, so an HTTP
- * reader always sees a complete playlist.  No playlist exists before the
- * first segment.
+ * `live.m3u8` and a `vod.m3u8` listing every segment (RFC 8216).  No
+ * playlist exists before the first segment.
+ *
+ * While the broadcast is live, a new segment costs no new file: live.m3u8
+ * is rewritten in place, and the segment's lines are appended to vod.m3u8,
+ * whose header does not change (unless a longer segment raises its target
+ * duration: it is then written anew).  Creating a file per playlist and
+ * segment, and renaming it over the old one, cost more than all of the
+ * segment's muxing (the file system allocates, and frees, an inode each
+ * time).  Veza's HTTP server reads the playlists on the main context, as
+ * the writer writes them, so it never sees one half written; it copies
+ * them rather than mapping them.  When the broadcast ends, or a segment
+ * comes after that, both are written as a whole into a temporary file
+ * renamed over the old one.
  *
  * vod.m3u8 is also the state of the writer: a new writer on a folder that
  * already holds one (a publisher reconnect after a restart) reloads the
@@ -55,6 +64,7 @@ struct _VezaHlsWriter
   gboolean discontinuity_pending;
   gboolean finished;
   gboolean reopenable;          /* closed on disk when loaded */
+  guint vod_target_on_disk;     /* target duration in vod.m3u8's header, 0: rewrite it */
 };
 
 G_DEFINE_FINAL_TYPE (VezaHlsWriter, veza_hls_writer, G_TYPE_OBJECT)
@@ -240,8 +250,61 @@ write_atomically (const char *dir, const char *name, const char *contents, GErro
   return TRUE;
 }
 
+/* Writes @contents at the start of @name, created if needed, and cuts
+ * what is left of the old contents.  Returns FALSE with errno set. */
+static gboolean
+write_in_place (const char *dir, const char *name, const char *contents, gsize len, int flags)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  gsize done = 0;
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+  int saved_errno;
+
+  if (fd < 0)
+    return FALSE;
+  while (done < len)
+    {
+      ssize_t n = (flags & O_APPEND) ? write (fd, contents + done, len - done)
+                                     : pwrite (fd, contents + done, len - done, (off_t) done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        goto failed;
+      done += (gsize) n;
+    }
+  if (!(flags & O_APPEND) && ftruncate (fd, (off_t) len) != 0)
+    goto failed;
+  return close (fd) == 0;
+
+failed:
+  saved_errno = errno != 0 ? errno : EIO;
+  close (fd);
+  errno = saved_errno;
+  return FALSE;
+}
+
+/* The last segment's lines at the end of vod.m3u8, when its header can
+ * stay as it is. */
+static gboolean
+append_to_vod (VezaHlsWriter *self)
+{
+  g_autoptr (GString) lines = g_string_new (NULL);
+
+  if (self->vod_target_on_disk == 0 || self->vod_target_on_disk != effective_target_duration (self))
+    return FALSE;
+  append_segment (lines, g_ptr_array_index (self->segments, self->segments->len - 1));
+  if (!write_in_place (self->dir, VEZA_HLS_VOD_PLAYLIST, lines->str, lines->len, O_APPEND))
+    {
+      g_debug ("appending to %s/%s failed (%s): writing it anew", self->dir,
+               VEZA_HLS_VOD_PLAYLIST, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* After a new segment (@appended) or the end. */
 static void
-write_playlists (VezaHlsWriter *self)
+write_playlists_after (VezaHlsWriter *self, gboolean appended)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *live = NULL;
@@ -251,12 +314,32 @@ write_playlists (VezaHlsWriter *self)
     return;
 
   live = render_playlist (self, FALSE);
-  vod = render_playlist (self, TRUE);
-
+  if (appended && !self->finished)
+    {
+      if (!write_in_place (self->dir, VEZA_HLS_LIVE_PLAYLIST, live, strlen (live), 0))
+        g_warning ("Cannot update the playlists in %s: %s", self->dir, g_strerror (errno));
+      if (append_to_vod (self))
+        return;
+    }
   /* live first: a vod.m3u8 with ENDLIST then means both are closed */
-  if (!write_atomically (self->dir, VEZA_HLS_LIVE_PLAYLIST, live, &error) ||
-      !write_atomically (self->dir, VEZA_HLS_VOD_PLAYLIST, vod, &error))
+  else if (!write_atomically (self->dir, VEZA_HLS_LIVE_PLAYLIST, live, &error))
+    {
+      g_warning ("Cannot update the playlists in %s: %s", self->dir, error->message);
+      return;
+    }
+
+  vod = render_playlist (self, TRUE);
+  self->vod_target_on_disk = 0;
+  if (!write_atomically (self->dir, VEZA_HLS_VOD_PLAYLIST, vod, &error))
     g_warning ("Cannot update the playlists in %s: %s", self->dir, error->message);
+  else if (!self->finished)
+    self->vod_target_on_disk = effective_target_duration (self);
+}
+
+static void
+write_playlists (VezaHlsWriter *self)
+{
+  write_playlists_after (self, FALSE);
 }
 
 /* Loads the segments of @dir's vod.m3u8 into @self.  Returns FALSE with
@@ -280,6 +363,13 @@ load_vod_playlist (VezaHlsWriter *self, GError **error)
       g_set_error (error, VEZA_MEDIA_ERROR, VEZA_MEDIA_ERROR_INVALID_DATA,
                    "%s is not a playlist written by Veza", VEZA_HLS_VOD_PLAYLIST);
       return FALSE;
+    }
+  /* segments are appended while live: a crash may have cut the last one */
+  if (length > 0 && contents[length - 1] != '\n')
+    {
+      char *end = strrchr (contents, '\n');
+      if (end != NULL)
+        end[1] = '\0';
     }
 
   lines = g_strsplit (contents, "\n", -1);
@@ -487,7 +577,7 @@ veza_hls_writer_add_segment (VezaHlsWriter *self,
   if (self->reopenable)
     self->finished = self->reopenable = FALSE;
 
-  write_playlists (self);
+  write_playlists_after (self, TRUE);
 }
 
 /**
