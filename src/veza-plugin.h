@@ -230,6 +230,8 @@ VEZA_API G_DECLARE_FINAL_TYPE (VezaServer, veza_server, VEZA, SERVER, GObject)
  * "stream-updated"     void (VezaServer*, const char *stream_id, JsonObject *stream)
  * "pipeline-created"   void (VezaServer*, const char *stream_id, GstPipeline *pipeline,
  *                            GstElement *video_tee (nullable), GstElement *audio_tee (nullable))
+ *                      data flows through the tees in the main loop's thread: a
+ *                      branch starts with a queue, its sinks set async=false
  * "viewer-joined"      void (VezaServer*, const char *stream_id, const char *viewer_id)
  * "viewer-left"        void (VezaServer*, const char *stream_id, const char *viewer_id)
  * "request-finished"   void (VezaServer*, const char *method, guint status)

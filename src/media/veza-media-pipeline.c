@@ -233,7 +233,9 @@ veza_media_pipeline_class_init (VezaMediaPipelineClass *klass)
    * @audio_tee: (nullable): tee after the AAC parser
    *
    * Emitted once the branches exist, before the pipeline plays.  Handlers
-   * may request tee pads and add elements (sinks should set async=false).
+   * may request tee pads and add elements.  Data flows through the tees in
+   * the thread that pushes the tags (the main loop's): a branch starts
+   * with a queue, and its sinks should set async=false.
    */
   signals[SIGNAL_PIPELINE_CREATED] =
     g_signal_new ("pipeline-created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
