@@ -794,7 +794,7 @@ check_codec (guint tag_type, GBytes *payload, GError **error)
 static gboolean
 go_running (VezaMediaPipeline *self, GError **error)
 {
-  GBytes *header;
+  g_autoptr (GBytes) header = NULL;
   GstStateChangeReturn ret;
 
   self->has_audio = self->n_audio > 0;
@@ -824,11 +824,7 @@ go_running (VezaMediaPipeline *self, GError **error)
 
   header = veza_flv_header_new (self->has_audio, self->has_video);
   if (!push_buffer (self, gst_buffer_new_wrapped_bytes (header), error))
-    {
-      g_bytes_unref (header);
-      return FALSE;
-    }
-  g_bytes_unref (header);
+    return FALSE;
 
   for (guint i = 0; i < self->pending_tags->len; i++)
     if (!push_tag_now (self, g_ptr_array_index (self->pending_tags, i), error))
